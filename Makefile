@@ -1,0 +1,39 @@
+# One entry point for people and CI. `make demo` and `make test` do all set-up on a fresh
+# Debian machine as root: venv, dependencies, Docker engine, loopback registry, stand-in images.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: venv engine demo test unit integration lint bench clean-demo
+
+venv: $(STAMP)
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+engine:
+	bash scripts/engine-setup.sh
+
+demo: venv engine
+	bash scripts/demo.sh
+
+lint: venv
+	$(BIN)/ruff check reconciler tests benchmarks
+	$(BIN)/ruff format --check reconciler tests benchmarks
+
+unit: venv
+	$(BIN)/pytest -q tests/unit
+
+integration: venv engine
+	RECONCILER_REQUIRE_ENGINE=1 $(BIN)/pytest -q tests/integration
+
+# The whole suite, as CI runs it: lint, then unit and integration tests against the real engine.
+test: venv engine
+	$(BIN)/ruff check reconciler tests benchmarks
+	RECONCILER_REQUIRE_ENGINE=1 $(BIN)/pytest -q -p no:cacheprovider tests
+
+bench: venv engine
+	$(BIN)/python -m benchmarks.run

@@ -1,0 +1,62 @@
+"""Command-line interface: argument parsing and output only.
+
+Every command calls into the modules that do the work (loader, planner, executor, engine,
+watch). Imports are lazy so `reconciler --help` and `validate` start fast. Exit codes follow
+Terraform: 0 success, 1 error, 2 (with `plan --detailed-exitcode`) changes present.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from reconciler import __version__
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CHANGES = 2
+EXIT_USAGE = 64  # argparse itself uses 2; usage errors are remapped so 2 means "changes"
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # usage errors: message + exit 64, no traceback
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="reconciler",
+        description="Declarative desired state for Docker: validate, plan, apply, watch.",
+    )
+    parser.add_argument("--version", action="version", version=f"reconciler {__version__}")
+    parser.add_argument(
+        "--no-color", action="store_true", help="no colours even on a terminal (also NO_COLOR)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    from reconciler.commands import register_all
+
+    register_all(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return EXIT_OK
+    from reconciler.errors import ReconcilerError
+
+    try:
+        return args.handler(args)
+    except ReconcilerError as exc:
+        from reconciler.output import report_error
+
+        report_error(exc, args)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_ERROR

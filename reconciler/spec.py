@@ -1,0 +1,283 @@
+"""The desired state: frozen, typed, normalised values built from a validated spec document.
+
+`loader.load_spec()` builds a `Spec`; the planner reads it; nothing here does I/O. This module
+also owns the ownership-label names, container naming and the config hash, so that the
+planner and the executor agree on what "unchanged" means.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.errors import Location
+
+# Ownership labels (design.md): nothing without them is ever changed or removed.
+LABEL_PROJECT = "io.reconciler.project"
+LABEL_NAME = "io.reconciler.name"
+LABEL_REPLICA = "io.reconciler.replica"
+LABEL_CONFIG_HASH = "io.reconciler.config-hash"
+LABEL_CONFIG = "io.reconciler.config"  # compact JSON of the normalised config, for field diffs
+LABEL_SOURCE_HASH = "io.reconciler.source-hash"
+LABEL_KIND = "io.reconciler.kind"  # container | image | network | volume
+
+CONTAINER_STATES = ("running", "stopped", "absent")
+PULL_POLICIES = ("if-missing", "always", "never")
+DEPENDENCY_CONDITIONS = ("started", "healthy", "completed")
+
+
+@dataclass(frozen=True)
+class PortBinding:
+    """One published port. A host port range gives replica i the i-th port of the range."""
+
+    container_port: int
+    protocol: str = "tcp"  # tcp | udp | sctp
+    host_ip: str = ""  # "" = every interface
+    host_port: int | None = None  # None: the engine picks a free port
+    host_port_end: int | None = None  # last port of a host range (replicas), else None
+
+    def host_port_for(self, replica: int) -> int | None:
+        if self.host_port is None:
+            return None
+        if self.host_port_end is None:
+            return self.host_port
+        return self.host_port + replica - 1
+
+    def for_replica(self, replica: int) -> dict[str, Any]:
+        return {
+            "container_port": self.container_port,
+            "protocol": self.protocol,
+            "host_ip": self.host_ip,
+            "host_port": self.host_port_for(replica),
+        }
+
+
+@dataclass(frozen=True)
+class Mount:
+    """A volume mount: a named volume, a bind mount (absolute source) or an anonymous volume."""
+
+    target: str
+    source: str | None = None  # volume name (spec key) or absolute host path; None = anonymous
+    kind: str = "volume"  # volume | bind | anonymous
+    read_only: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "source": self.source,
+            "kind": self.kind,
+            "read_only": self.read_only,
+        }
+
+
+@dataclass(frozen=True)
+class Healthcheck:
+    """Durations are seconds (floats); the engine adapter converts to nanoseconds."""
+
+    test: tuple[str, ...]  # ("CMD", ...) | ("CMD-SHELL", "cmd") | ("NONE",)
+    interval: float | None = None
+    timeout: float | None = None
+    retries: int | None = None
+    start_period: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "test": list(self.test),
+            "interval": self.interval,
+            "timeout": self.timeout,
+            "retries": self.retries,
+            "start_period": self.start_period,
+        }
+
+
+@dataclass(frozen=True)
+class RestartPolicy:
+    name: str = "no"  # no | always | on-failure | unless-stopped
+    max_retries: int = 0  # only with on-failure
+
+
+@dataclass(frozen=True)
+class Dependency:
+    target: str  # a containers key
+    condition: str = "started"  # started | healthy | completed
+
+
+@dataclass(frozen=True)
+class NetworkAttachment:
+    network: str  # a networks key (or the project's default network)
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """One `containers:` entry after normalisation (replicas expand at plan time)."""
+
+    key: str
+    image: str  # an images key or a reference, as written
+    command: tuple[str, ...] | None = None
+    entrypoint: tuple[str, ...] | None = None
+    env: Mapping[str, str] = field(default_factory=dict)  # env_file merged, env wins
+    ports: tuple[PortBinding, ...] = ()
+    volumes: tuple[Mount, ...] = ()
+    workdir: str | None = None
+    user: str | None = None
+    restart: RestartPolicy = RestartPolicy()
+    replicas: int = 1
+    depends_on: tuple[Dependency, ...] = ()
+    healthcheck: Healthcheck | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+    state: str = "running"  # running | stopped | absent
+    exec: tuple[tuple[str, ...], ...] = ()
+    stop_timeout: float | None = None  # seconds
+    name: str | None = None  # explicit container name (replicas == 1 only)
+    hostname: str | None = None
+    networks: tuple[NetworkAttachment, ...] = ()
+    location: Location | None = None  # where the key stands in the spec file
+
+
+@dataclass(frozen=True)
+class BuildSpec:
+    context: str  # absolute path
+    dockerfile: str = "Dockerfile"  # relative to context
+    args: Mapping[str, str] = field(default_factory=dict)
+    target: str | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CommitChanges:
+    cmd: tuple[str, ...] | None = None
+    entrypoint: tuple[str, ...] | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    workdir: str | None = None
+    expose: tuple[str, ...] = ()  # "8080" or "8080/udp"
+    user: str | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CommitSpec:
+    base: str  # an images key or a reference
+    run: tuple[str, ...]  # shell commands, run in order
+    changes: CommitChanges = CommitChanges()
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """One `images:` entry. `reference` is what containers run: the pulled reference, or the
+    tag a build or commit produces (default `<project>/<key>:latest`)."""
+
+    key: str
+    kind: str  # pull | build | commit
+    reference: str
+    policy: str = "if-missing"  # pulls only
+    build: BuildSpec | None = None
+    commit: CommitSpec | None = None
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    key: str
+    name: str  # engine name: "<project>_<key>" unless external (then the key or `name`)
+    driver: str = "bridge"
+    internal: bool = False
+    labels: Mapping[str, str] = field(default_factory=dict)
+    subnet: str | None = None
+    external: bool = False
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class VolumeSpec:
+    key: str
+    name: str  # engine name: "<project>_<key>" unless external
+    driver: str = "local"
+    driver_opts: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
+    external: bool = False
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class Spec:
+    project: str
+    path: str  # absolute path of the spec file
+    version: int = 1
+    images: Mapping[str, ImageSpec] = field(default_factory=dict)
+    containers: Mapping[str, ContainerSpec] = field(default_factory=dict)
+    networks: Mapping[str, NetworkSpec] = field(default_factory=dict)
+    volumes: Mapping[str, VolumeSpec] = field(default_factory=dict)
+
+    def image_reference(self, image: str) -> str:
+        """The engine reference for a container's or commit's `image`: a key or a reference."""
+        spec = self.images.get(image)
+        return spec.reference if spec else image
+
+
+# --- naming ------------------------------------------------------------------------------------
+
+
+def container_name(project: str, container: ContainerSpec, replica: int) -> str:
+    """Compose-style names: `<project>-<key>-<replica>`, or the explicit `name`."""
+    if container.name:
+        return container.name
+    return f"{project}-{container.key}-{replica}"
+
+
+def default_image_tag(project: str, key: str) -> str:
+    return f"{project}/{key}:latest"
+
+
+def ownership_labels(project: str, key: str, kind: str, replica: int | None = None) -> dict:
+    labels = {LABEL_PROJECT: project, LABEL_NAME: key, LABEL_KIND: kind}
+    if replica is not None:
+        labels[LABEL_REPLICA] = str(replica)
+    return labels
+
+
+# --- config hash ---------------------------------------------------------------------------------
+
+
+def container_config(
+    spec: Spec, container: ContainerSpec, replica: int, image_id: str | None
+) -> dict[str, Any]:
+    """The normalised config of one replica: everything that, when changed, means a new
+    container. Replicas, depends_on and state are left out (design.md). Order-insensitive
+    collections are sorted so that reordering them in the spec changes nothing."""
+    return {
+        "name": container_name(spec.project, container, replica),
+        "image": spec.image_reference(container.image),
+        "image_id": image_id,
+        "command": list(container.command) if container.command is not None else None,
+        "entrypoint": list(container.entrypoint) if container.entrypoint is not None else None,
+        "env": dict(sorted(container.env.items())),
+        "ports": sorted(
+            (p.for_replica(replica) for p in container.ports),
+            key=lambda p: (p["container_port"], p["protocol"], p["host_ip"], p["host_port"] or 0),
+        ),
+        "volumes": sorted((m.to_dict() for m in container.volumes), key=lambda m: m["target"]),
+        "workdir": container.workdir,
+        "user": container.user,
+        "restart": {"name": container.restart.name, "max_retries": container.restart.max_retries},
+        "healthcheck": container.healthcheck.to_dict() if container.healthcheck else None,
+        "labels": dict(sorted(container.labels.items())),
+        "exec": [list(step) for step in container.exec],
+        "stop_timeout": container.stop_timeout,
+        "hostname": container.hostname,
+        "networks": sorted(
+            ({"network": n.network, "aliases": sorted(n.aliases)} for n in container.networks),
+            key=lambda n: n["network"],
+        ),
+    }
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def config_hash(config: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(config).encode()).hexdigest()
