@@ -1,0 +1,336 @@
+"""Reading a spec file: safe YAML that keeps where every value stands.
+
+`load_document()` returns a `Document`: plain Python data (dicts, lists, str, int, float,
+bool, None) plus a map from each value's path to its `Mark` (the key's and the value's
+location, and the scalar's original text so that validators can explain YAML 1.1 surprises
+such as `22:22` arriving as 1342).
+
+Safety: only the YAML core tags are accepted (no Python objects, no !!binary/!!set), the file
+size is bounded, duplicate keys are errors, and alias expansion is bounded by counting every
+node built (an alias bomb gets an error, not a hang); recursive aliases are errors.
+Mapping keys are taken as written (`on:` is the key "on", not True). Merge keys (`<<: *x`)
+work as in Compose: keys written in the mapping win over merged ones.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from reconciler.errors import Location, Problem, SpecError
+
+MAX_BYTES = 4 * 1024 * 1024  # a spec bigger than this is certainly a mistake
+MAX_NODES = 250_000  # values built, counting each alias expansion again
+
+PathT = tuple[str | int, ...]
+
+_TAG = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {f"{_TAG}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
+_MERGE = f"{_TAG}merge"
+_SIMPLE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+_Loader: Any = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+
+
+@dataclass(frozen=True)
+class Mark:
+    """Where one value stands: its mapping key (if any), the value itself and, for scalars,
+    the original text and style (None = plain, or one of ' \" | >)."""
+
+    value: Location
+    key: Location | None = None
+    raw: str | None = None
+    style: str | None = None
+    tag: str | None = None
+
+    @property
+    def plain(self) -> bool:
+        return self.raw is not None and not self.style
+
+
+@dataclass
+class Document:
+    path: Path  # absolute
+    display: str  # the path as the user gave it, used in locations
+    data: Any
+    marks: dict[PathT, Mark] = field(default_factory=dict)
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+    def mark(self, path: PathT) -> Mark | None:
+        """The mark of `path`, or of its nearest ancestor that has one."""
+        path = tuple(path)
+        while path:
+            mark = self.marks.get(path)
+            if mark is not None:
+                return mark
+            path = path[:-1]
+        return self.marks.get(())
+
+    def location(self, path: PathT) -> Location:
+        mark = self.mark(path)
+        return mark.value if mark else Location(self.display, 1, 1)
+
+    def key_location(self, path: PathT) -> Location:
+        """Where the key of `path` is written (for mapping entries), else the value."""
+        mark = self.mark(path)
+        if mark is None:
+            return Location(self.display, 1, 1)
+        return mark.key or mark.value
+
+    def problem(self, path: PathT, message: str, hint: str | None = None, at_key=False):
+        loc = self.key_location(path) if at_key else self.location(path)
+        return Problem(message, loc, render_path(path), hint)
+
+
+def render_path(path: PathT) -> str:
+    """`containers.web.ports[0]`; keys that are not simple names are quoted:
+    `labels["io.x"]`."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif _SIMPLE_KEY.match(part):
+            out += f".{part}" if out else part
+        else:
+            out += '["' + part.replace("\\", "\\\\").replace('"', '\\"') + '"]'
+    return out
+
+
+def _loc(display: str, mark: Any) -> Location:
+    return Location(display, mark.line + 1, mark.column + 1)
+
+
+def _fail(display: str, message: str, line: int = 1, column: int = 1, hint=None) -> SpecError:
+    return SpecError([Problem(message, Location(display, line, column), "", hint)])
+
+
+def read_text(path: Path, display: str, what: str = "spec") -> str:
+    """Read a UTF-8 text file with a size bound; every failure is a located SpecError."""
+    try:
+        if path.is_dir():
+            raise _fail(display, f"{what} file is a directory, not a file")
+        with path.open("rb") as f:
+            data = f.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise _fail(display, f"{what} file not found") from None
+    except PermissionError:
+        raise _fail(display, f"{what} file is not readable (permission denied)") from None
+    except OSError as exc:
+        raise _fail(display, f"cannot read {what} file: {exc.strerror or exc}") from None
+    if len(data) > MAX_BYTES:
+        raise _fail(display, f"{what} file is larger than {MAX_BYTES // (1024 * 1024)} MiB")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise _fail(
+            display, f"{what} file is not valid UTF-8 (byte 0x{data[exc.start]:02x})", line, column
+        ) from None
+
+
+def load_document(path: str | Path) -> Document:
+    display = str(path)
+    absolute = Path(path).expanduser().absolute()
+    text = read_text(absolute, display)
+    return parse_document(text, absolute, display)
+
+
+def parse_document(text: str, absolute: Path, display: str) -> Document:
+    loader = _Loader(text)
+    try:
+        try:
+            node = loader.get_single_node()
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            message = exc.problem or exc.context or "invalid YAML"
+            if exc.context and exc.problem:
+                message = f"{exc.context}: {exc.problem}"
+            line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+            raise _fail(display, f"YAML syntax error: {message}", line, column) from None
+        except yaml.YAMLError as exc:
+            raise _fail(display, f"YAML syntax error: {exc}") from None
+    finally:
+        loader.dispose()
+    if node is None:
+        raise _fail(display, "spec file is empty", hint="start with `version: 1` and `project:`")
+    builder = _Builder(display)
+    data = builder.build(node, (), None)
+    if builder.problems:
+        raise SpecError(builder.problems)
+    if not isinstance(data, dict):
+        raise SpecError(
+            [
+                Problem(
+                    f"the spec must be a mapping (version, project, images, ...), "
+                    f"not {kind_of(data)}",
+                    _loc(display, node.start_mark),
+                )
+            ]
+        )
+    return Document(absolute, display, data, builder.marks)
+
+
+def kind_of(value: Any) -> str:
+    """A user-facing name for a value's type."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"a {type(value).__name__}"  # e.g. a date (YAML timestamp)
+
+
+class _TooBig(Exception):
+    pass
+
+
+class _Builder:
+    """Builds plain data from a composed node graph, recording marks and counting nodes."""
+
+    def __init__(self, display: str):
+        self.display = display
+        self.marks: dict[PathT, Mark] = {}
+        self.problems: list[Problem] = []
+        self.count = 0
+        self.active: set[int] = set()  # nodes being built (recursive alias detection)
+        self.constructor = yaml.SafeLoader("")  # scalar constructors only
+
+    def build(self, node: yaml.Node, path: PathT, key: Location | None) -> Any:
+        try:
+            return self._build(node, path, key)
+        except _TooBig:
+            self.problems = [
+                Problem(
+                    f"the document expands to more than {MAX_NODES} values "
+                    "(an alias bomb?); refusing to expand it",
+                    _loc(self.display, node.start_mark),
+                )
+            ]
+            return None
+
+    def _problem(self, node: yaml.Node, path: PathT, message: str) -> None:
+        self.problems.append(
+            Problem(message, _loc(self.display, node.start_mark), render_path(path))
+        )
+
+    def _build(self, node: yaml.Node, path: PathT, key: Location | None) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise _TooBig
+        loc = _loc(self.display, node.start_mark)
+        if isinstance(node, yaml.ScalarNode):
+            self.marks[path] = Mark(loc, key, node.value, node.style or None, node.tag)
+            return self._scalar(node, path)
+        if id(node) in self.active:
+            self._problem(node, path, "recursive YAML alias")
+            return None
+        self.marks[path] = Mark(loc, key, None, None, node.tag)
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                if node.tag != f"{_TAG}seq":
+                    self._problem(node, path, f"unsupported YAML tag {node.tag}")
+                    return None
+                return [self._build(item, (*path, i), None) for i, item in enumerate(node.value)]
+            if node.tag != f"{_TAG}map":
+                self._problem(node, path, f"unsupported YAML tag {node.tag}")
+                return None
+            return self._mapping(node, path)
+        finally:
+            self.active.discard(id(node))
+
+    def _scalar(self, node: yaml.ScalarNode, path: PathT) -> Any:
+        if node.tag not in _SCALAR_TAGS:
+            self._problem(node, path, f"unsupported YAML tag {node.tag}")
+            return None
+        if node.tag == f"{_TAG}str":
+            return node.value
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, TypeError) as exc:
+            self._problem(node, path, f"invalid value {node.value!r}: {exc}")
+            return None
+
+    def _pairs(self, node: yaml.MappingNode, path: PathT) -> Iterator[tuple[yaml.Node, yaml.Node]]:
+        """Explicit pairs, then merged ones (the caller keeps the first of each key)."""
+        merged: list[tuple[yaml.Node, yaml.Node]] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                sources = (
+                    value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                )
+                for source in sources:
+                    if not isinstance(source, yaml.MappingNode):
+                        self._problem(
+                            value_node,
+                            path,
+                            "a merge key (<<) needs a mapping or a list of mappings",
+                        )
+                        continue
+                    if id(source) in self.active:
+                        self._problem(source, path, "recursive YAML alias")
+                        continue
+                    self.active.add(id(source))
+                    try:
+                        merged.extend(self._pairs(source, path))
+                    finally:
+                        self.active.discard(id(source))
+            else:
+                yield key_node, value_node
+        yield from merged
+
+    def _mapping(self, node: yaml.MappingNode, path: PathT) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        explicit: set[str] = set()
+        merged_keys: set[str] = set()
+        n_explicit = sum(1 for k, _ in node.value if k.tag != _MERGE)
+        for index, (key_node, value_node) in enumerate(self._pairs(node, path)):
+            self.count += 1
+            if self.count > MAX_NODES:
+                raise _TooBig
+            if not isinstance(key_node, yaml.ScalarNode):
+                self._problem(
+                    key_node, path, "a mapping key must be a plain value, not a list or mapping"
+                )
+                continue
+            name = key_node.value
+            is_explicit = index < n_explicit
+            if is_explicit:
+                if name in explicit:
+                    first = self.marks[(*path, name)].key
+                    where = f" (first at line {first.line})" if first else ""
+                    self.problems.append(
+                        Problem(
+                            f"duplicate key {name!r}{where}",
+                            _loc(self.display, key_node.start_mark),
+                            render_path((*path, name)),
+                        )
+                    )
+                    continue
+                explicit.add(name)
+            elif name in explicit or name in merged_keys:
+                continue  # explicit keys (and earlier merges) win
+            else:
+                merged_keys.add(name)
+            key_loc = _loc(self.display, key_node.start_mark)
+            result[name] = self._build(value_node, (*path, name), key_loc)
+        return result
