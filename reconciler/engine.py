@@ -69,7 +69,8 @@ class Engine:
     def connect(
         cls, base_url: str | None = None, timeout: float = 120, max_pool_size: int = 16
     ) -> Engine:
-        """Connect to DOCKER_HOST (or base_url) and check it answers (one ping).
+        """Connect to DOCKER_HOST (or base_url) and check it answers (one request: the API
+        version negotiation, which doubles as the ping).
         Raises EngineUnavailable with a message that says how to start an engine."""
         import docker
         import docker.utils
