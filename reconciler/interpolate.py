@@ -135,11 +135,12 @@ def _value(name: str, op: str | None, word: str | None, lookup) -> str:
 
 def interpolate_document(
     doc: Document, variables: Mapping[str, str]
-) -> tuple[Any, list[Problem], set[PathT]]:
-    """A copy of doc.data with every string value interpolated; the problems found; and the
-    paths of values that contained variables."""
+) -> tuple[Any, list[Problem], set[PathT], set[PathT]]:
+    """A copy of doc.data with every string value interpolated; the problems found; the
+    paths of values that contained variables; the paths of values that failed."""
     problems: list[Problem] = []
     changed: set[PathT] = set()
+    failed: set[PathT] = set()
 
     def lookup(name: str) -> str | None:
         return variables.get(name)
@@ -152,6 +153,7 @@ def interpolate_document(
                 result = substitute(value, lookup)
             except InterpolationError as exc:
                 problems.append(doc.problem(path, exc.message, exc.hint))
+                failed.add(path)
                 return value
             if result != value:
                 changed.add(path)
@@ -162,4 +164,4 @@ def interpolate_document(
             return [walk(v, (*path, i)) for i, v in enumerate(value)]
         return value
 
-    return walk(doc.data, ()), problems, changed
+    return walk(doc.data, ()), problems, changed, failed

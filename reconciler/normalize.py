@@ -256,7 +256,6 @@ class Normalizer:
         data: Mapping[str, Any],
         environ: Mapping[str, str],
         skip: set[PathT] | None = None,
-        interpolated: set[PathT] | None = None,
     ):
         self.doc = doc
         self.data = data
@@ -265,7 +264,7 @@ class Normalizer:
         self.problems: list[Problem] = []
         self.skip = skip or set()  # entries with schema problems: not normalised
         self.project = ""
-        self.interpolated = interpolated or set()  # values that came from ${VAR}
+        self.port_paths: dict[str, list[PathT]] = {}  # container key -> path of each port
 
     # helpers
     def err(self, path: PathT, message: str, hint: str | None = None, at_key=False) -> None:
@@ -362,8 +361,6 @@ class Normalizer:
         if key not in d or d[key] is None:
             return default
         value = d[key]
-        if isinstance(value, str) and value.strip().isdigit() and (*path, key) in self.interpolated:
-            value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             self.problems.append(type_problem(self.doc, (*path, key), "an integer", value))
             return default
@@ -376,15 +373,15 @@ class Normalizer:
         if key not in d or d[key] is None:
             return default
         value = d[key]
-        if isinstance(value, str) and (*path, key) in self.interpolated:
-            if value.lower() in ("true", "yes", "on", "1"):
-                return True
-            if value.lower() in ("false", "no", "off", "0", ""):
-                return False
         if not isinstance(value, bool):
             self.problems.append(type_problem(self.doc, (*path, key), "true or false", value))
             return default
         return value
+
+    def section(self, data: Mapping[str, Any], name: str):
+        if (name,) in self.skip:
+            return []
+        return list(self.mapping(data.get(name), (name,)).items())
 
     # --- top level --------------------------------------------------------------------------
     def spec(self, project_override: str | None) -> S.Spec:
@@ -414,25 +411,25 @@ class Normalizer:
         self.project = project if isinstance(project, str) else ""
 
         images = {}
-        for key, value in self.mapping(data.get("images"), ("images",)).items():
+        for key, value in self.section(data, "images"):
             if ("images", key) in self.skip:
                 continue
             image = self.image(key, value)
             if image is not None:
                 images[key] = image
         containers = {}
-        for key, value in self.mapping(data.get("containers"), ("containers",)).items():
+        for key, value in self.section(data, "containers"):
             if ("containers", key) in self.skip:
                 continue
             container = self.container(key, value)
             if container is not None:
                 containers[key] = container
         networks = {}
-        for key, value in self.mapping(data.get("networks"), ("networks",)).items():
+        for key, value in self.section(data, "networks"):
             if ("networks", key) not in self.skip:
                 networks[key] = self.network(key, value)
         volumes = {}
-        for key, value in self.mapping(data.get("volumes"), ("volumes",)).items():
+        for key, value in self.section(data, "volumes"):
             if ("volumes", key) not in self.skip:
                 volumes[key] = self.volume(key, value)
         version = data.get("version", 1)
@@ -584,10 +581,12 @@ class Normalizer:
         if not isinstance(raw_ports, list):
             self.problems.append(type_problem(self.doc, (*path, "ports"), "a list", raw_ports))
             raw_ports = []
+        port_paths = self.port_paths.setdefault(key, [])
         for i, item in enumerate(raw_ports):
             port = self.port(item, (*path, "ports", i))
             if port is not None:
                 ports.append(port)
+                port_paths.append((*path, "ports", i))
         mounts = []
         raw_volumes = d.get("volumes") or []
         if not isinstance(raw_volumes, list):

@@ -7,7 +7,10 @@ import argparse
 from importlib import import_module
 
 # Order is the order of `reconciler --help`.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "validate",
+    "schema",
+)
 
 
 def register_all(sub: argparse._SubParsersAction) -> None:

@@ -1,0 +1,75 @@
+"""`reconciler validate SPEC`: check a spec without touching the engine.
+
+Exit 0 with a one-line summary when the spec is valid; exit 1 with every problem on stderr
+(`FILE:LINE:COL: PATH: MESSAGE`) when it is not. `--output json` prints
+`{"valid": bool, "problems": [...]}` on stdout instead. Never imports docker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from reconciler.commands import add_output_arg, add_spec_arg
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "validate",
+        help="check a spec (schema, references, ports, files) without touching the engine",
+        description="Check a spec and report every problem at once, with its location.",
+    )
+    add_spec_arg(p)
+    p.add_argument(
+        "-p", "--project", help="override the spec's project name (like docker compose -p)"
+    )
+    add_output_arg(p)
+    p.set_defaults(handler=run)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def run(args: argparse.Namespace) -> int:
+    import os
+
+    from reconciler.errors import Location, Problem, SpecError
+    from reconciler.output import print_json, wants_json
+
+    try:
+        from reconciler.loader import load_spec
+
+        spec = load_spec(args.spec, os.environ, args.project)
+        problems: list[Problem] = []
+    except SpecError as exc:
+        spec, problems = None, exc.problems
+    except Exception as exc:  # a bug, but validate must never show a traceback
+        spec = None
+        problems = [
+            Problem(
+                f"internal error while validating: {type(exc).__name__}: {exc} "
+                "(please report this)",
+                Location(args.spec, 1, 1),
+            )
+        ]
+    if wants_json(args):
+        body: dict = {"valid": spec is not None, "problems": [p.to_json() for p in problems]}
+        if spec is not None:
+            body["project"] = spec.project
+            body["images"] = len(spec.images)
+            body["containers"] = len(spec.containers)
+        print_json(body)
+        return 0 if spec is not None else 1
+    if spec is None:
+        for problem in problems:
+            print(problem.render(), file=sys.stderr)
+        print(f"{args.spec}: {_plural(len(problems), 'problem')}", file=sys.stderr)
+        return 1
+    parts = [_plural(len(spec.images), "image"), _plural(len(spec.containers), "container")]
+    if spec.networks:
+        parts.append(_plural(len(spec.networks), "network"))
+    if spec.volumes:
+        parts.append(_plural(len(spec.volumes), "volume"))
+    print(f"{args.spec}: valid (project {spec.project}: {', '.join(parts)})")
+    return 0
