@@ -18,6 +18,7 @@ EXIT_ERROR = 1
 EXIT_CHANGES = 2
 EXIT_USAGE = 64  # argparse itself uses 2; usage errors are remapped so 2 means "changes"
 
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # usage errors: message + exit 64, no traceback
         self.print_usage(sys.stderr)

@@ -27,8 +27,11 @@ def console(stderr: bool = False, color: bool = True):
     """A rich Console (imported only when something needs it)."""
     from rich.console import Console
 
+    stream = sys.stderr if stderr else sys.stdout
+    tty = bool(getattr(stream, "isatty", lambda: False)())
     return Console(
         stderr=stderr,
+        width=None if tty else 200,  # pipes and files: never truncate columns
         highlight=False,
         no_color=not color,
         color_system="auto" if color else None,

@@ -9,6 +9,10 @@ from importlib import import_module
 # Order is the order of `reconciler --help`.
 COMMAND_MODULES: tuple[str, ...] = (
     "validate",
+    "plan",
+    "apply",
+    "status",
+    "destroy",
     "schema",
 )
 

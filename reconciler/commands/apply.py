@@ -1,0 +1,129 @@
+"""`reconciler apply SPEC`: one reconcile pass; prints each action as it happens, then a
+summary. `--output json` emits one JSON object per event. Exit 1 when anything failed."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from reconciler.commands import add_output_arg, add_spec_arg
+from reconciler.commands.common import add_project_arg
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("apply", help="converge the engine to the spec (one pass)")
+    add_spec_arg(p)
+    add_project_arg(p)
+    add_output_arg(p)
+    add_apply_args(p)
+    p.set_defaults(handler=run)
+
+
+def add_apply_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-prune", action="store_true", help="keep containers no longer in the spec")
+    p.add_argument(
+        "--parallel", type=int, default=8, metavar="N", help="actions run at once (default 8)"
+    )
+    p.add_argument(
+        "--wait-timeout",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="deadline for health checks and dependency conditions (default 120)",
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="show full pull and build logs")
+
+
+def run(args: argparse.Namespace) -> int:
+    from reconciler.commands.common import connect, load
+    from reconciler.executor import ExecOptions
+    from reconciler.planner import PlanOptions
+    from reconciler.reconcile import run_pass
+
+    spec = load(args)
+    printer = EventPrinter(args)
+    with connect() as engine:
+        result = run_pass(
+            spec,
+            engine,
+            PlanOptions(prune=not args.no_prune),
+            ExecOptions(parallel=max(1, args.parallel), wait_timeout=args.wait_timeout),
+            on_event=printer,
+            on_plan=printer.plan,
+        )
+    printer.summary(result)
+    return 1 if result.failed else 0
+
+
+class EventPrinter:
+    """Prints apply events: text lines, or JSON lines with --output json."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        from reconciler.output import use_color, wants_json
+
+        self.json = wants_json(args)
+        self.color = use_color(args)
+        self.verbose = getattr(args, "verbose", False)
+        self.progress = None
+
+    def __call__(self, event: dict) -> None:
+        from reconciler.output import print_json
+        from reconciler.render import event_line
+
+        if self.json:
+            if event.get("event") != "progress" or self.verbose:
+                print_json(event)
+            return
+        if event.get("event") == "progress":
+            self._progress(event)
+            return
+        line = event_line(event, self.color)
+        if line:
+            print(line, flush=True)
+
+    def _progress(self, event: dict) -> None:
+        from reconciler.progress import show_progress
+
+        show_progress(event, verbose=self.verbose)
+
+    def plan(self, plan) -> None:
+        from reconciler.output import print_json
+        from reconciler.render import paint
+
+        if self.json:
+            print_json({"event": "plan", **plan.to_json()})
+            return
+        if plan.has_changes:
+            from reconciler.render import summary_text
+
+            print(f"Applying to project {plan.project}: {summary_text(plan)}", flush=True)
+        for change in plan.actionable:
+            for warning in change.warnings:
+                print(paint(f"warning: {warning}", "33", self.color), file=sys.stderr)
+        for warning in plan.warnings:
+            print(paint(f"warning: {warning}", "33", self.color), file=sys.stderr)
+
+    def summary(self, result) -> None:
+        from reconciler.executor import summarise
+        from reconciler.output import print_json
+
+        counts = summarise(list(result.outcomes))
+        failures = [o for o in result.outcomes if o.status == "failed"]
+        if self.json:
+            print_json(
+                {
+                    "event": "summary",
+                    "project": result.plan.project,
+                    "counts": counts,
+                    "failed": [o.to_json() for o in failures],
+                }
+            )
+            return
+        if not result.plan.has_changes:
+            print(f"No changes. Project {result.plan.project} is up to date.")
+            return
+        parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        verdict = "Apply failed" if failures else "Apply complete"
+        print(f"{verdict}: {parts}.")
+        for o in failures:
+            print(f"  failed: {o.address} ({o.change.target.name}): {o.message}", file=sys.stderr)

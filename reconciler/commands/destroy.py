@@ -1,0 +1,43 @@
+"""`reconciler destroy SPEC`: remove everything the project owns (by its labels).
+
+Named volumes only with --volumes; images only with --images. Nothing without the project's
+labels is touched."""
+
+from __future__ import annotations
+
+import argparse
+
+from reconciler.commands import add_output_arg, add_spec_arg
+from reconciler.commands.common import add_project_arg
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("destroy", help="remove the project's containers (and more on request)")
+    add_spec_arg(p)
+    add_project_arg(p)
+    add_output_arg(p)
+    p.add_argument("--volumes", action="store_true", help="also remove the project's volumes")
+    p.add_argument("--images", action="store_true", help="also remove the project's images")
+    p.add_argument("--parallel", type=int, default=8, metavar="N", help="removals run at once")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from reconciler.commands.apply import EventPrinter
+    from reconciler.commands.common import connect, load
+    from reconciler.executor import ExecOptions, Executor
+    from reconciler.lock import project_lock
+    from reconciler.planner import DestroyOptions, plan_destroy
+    from reconciler.reconcile import PassResult
+
+    spec = load(args)
+    printer = EventPrinter(args)
+    options = DestroyOptions(volumes=args.volumes, images=args.images)
+    with connect() as engine, project_lock(spec.project):
+        plan = plan_destroy(spec.project, engine.observe(spec.project), options)
+        printer.plan(plan)
+        executor = Executor(engine, spec.project, ExecOptions(parallel=args.parallel), printer)
+        outcomes = executor.run(plan)
+    result = PassResult(plan, tuple(outcomes))
+    printer.summary(result)
+    return 1 if result.failed else 0

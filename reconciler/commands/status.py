@@ -1,0 +1,100 @@
+"""`reconciler status SPEC`: the project's containers as the engine sees them, and whether
+each is up to date with the spec (table, or JSON with --output json)."""
+
+from __future__ import annotations
+
+import argparse
+
+from reconciler.commands import add_output_arg, add_spec_arg
+from reconciler.commands.common import add_project_arg
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("status", help="show the project's containers and whether they match")
+    add_spec_arg(p)
+    add_project_arg(p)
+    add_output_arg(p)
+    p.set_defaults(handler=run)
+
+
+def rows(spec, state, plan) -> list[dict]:
+    """One row per observed container plus one per desired container that does not exist."""
+    from reconciler.plan import Action
+
+    by_id = {c.container_id: c for c in plan.changes if c.container_id}
+    out: list[dict] = []
+    for oc in state.containers:
+        change = by_id.get(oc.id)
+        pending = "yes" if change is None or change.action is Action.UNCHANGED else None
+        out.append(
+            {
+                "container": oc.name,
+                "key": oc.key,
+                "replica": oc.replica,
+                "state": oc.status,
+                "health": oc.health,
+                "exit_code": oc.exit_code,
+                "image": oc.image,
+                "ports": list(oc.ports),
+                "up_to_date": pending == "yes",
+                "pending": None if pending else f"{change.action}: {change.reason}",
+            }
+        )
+    for change in plan.changes:
+        if change.target.kind == "container" and change.container_id is None:
+            out.append(
+                {
+                    "container": change.target.name,
+                    "key": change.target.key,
+                    "replica": change.target.replica,
+                    "state": "missing",
+                    "health": None,
+                    "exit_code": None,
+                    "image": (change.after or {}).get("image"),
+                    "ports": [],
+                    "up_to_date": False,
+                    "pending": f"{change.action}: {change.reason}",
+                }
+            )
+    return sorted(out, key=lambda r: (r["key"], r["replica"] or 0, r["container"]))
+
+
+def run(args: argparse.Namespace) -> int:
+    from reconciler.commands.common import connect, load
+    from reconciler.output import print_json, use_color, wants_json
+    from reconciler.planner import plan
+
+    spec = load(args)
+    with connect() as engine:
+        state = engine.observe(spec.project)
+    table = rows(spec, state, plan(spec, state))
+    if wants_json(args):
+        print_json({"project": spec.project, "containers": table})
+        return 0
+    if not table:
+        print(f"Project {spec.project}: no containers.")
+        return 0
+    _print_table(spec.project, table, use_color(args))
+    return 0
+
+
+def _print_table(project: str, table: list[dict], color: bool) -> None:
+    from rich.table import Table
+
+    from reconciler.output import console
+
+    t = Table(title=f"project {project}", title_justify="left", box=None, pad_edge=False)
+    for column in ("CONTAINER", "REPLICA", "STATE", "HEALTH", "IMAGE", "PORTS", "UP TO DATE"):
+        t.add_column(column, no_wrap=column != "PORTS")
+    for r in table:
+        state = r["state"] + (f" ({r['exit_code']})" if r["exit_code"] not in (None, 0) else "")
+        t.add_row(
+            r["container"],
+            str(r["replica"] or ""),
+            state,
+            r["health"] or "-",
+            r["image"] or "",
+            ", ".join(r["ports"]) or "-",
+            "yes" if r["up_to_date"] else f"no ({r['pending']})",
+        )
+    console(color=color).print(t)

@@ -1,0 +1,392 @@
+"""plan(spec, state) -> Plan: the only place that decides what to do. Pure: no I/O.
+
+Called by the plan/apply/status commands and by watch. Containers are compared through the
+config hash label (spec.config_hash over spec.container_config, which includes the resolved
+image ID); field diffs come from the config JSON label. Crash leftovers of a replacement (a
+container renamed aside) are recovered from the labels. Images: pulls by policy here; builds
+and commits are decided by images_plan.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.errors import Problem
+from reconciler.plan import Action, Change, FieldDiff, Plan, Target
+from reconciler.spec import (
+    ContainerSpec,
+    Spec,
+    config_hash,
+    container_config,
+    container_name,
+)
+from reconciler.state import ObservedContainer, State
+
+ASIDE_MARK = "--old-"  # a container renamed aside during a replacement: <name>--old-<id12>
+
+
+def aside_name(name: str, container_id: str) -> str:
+    return f"{name}{ASIDE_MARK}{container_id[:12]}"
+
+
+def is_aside(name: str) -> bool:
+    return ASIDE_MARK in name
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    prune: bool = True  # remove project containers whose key left the spec
+
+
+def image_address(key: str) -> str:
+    return Target("image", key).address
+
+
+def plan(spec: Spec, state: State, options: PlanOptions = PlanOptions()) -> Plan:
+    errors: list[Problem] = []
+    warnings: list[str] = []
+    image_changes = _plan_images(spec, state, errors)
+    pending_images = {
+        c.target.name: c.address for c in image_changes if c.action is not Action.UNCHANGED
+    }
+    container_changes = _plan_containers(spec, state, options, pending_images, errors, warnings)
+    changes = tuple(image_changes) + tuple(container_changes)
+    return Plan(
+        project=spec.project,
+        changes=changes,
+        warnings=tuple(warnings),
+        errors=tuple(sorted(errors, key=Problem.sort_key)),
+    )
+
+
+# --- images --------------------------------------------------------------------------------------
+
+
+def _plan_images(spec: Spec, state: State, errors: list[Problem]) -> list[Change]:
+    """Pull images by policy. Raw references used by containers are pulled when missing."""
+    from reconciler import images_plan
+
+    changes: list[Change] = []
+    for key, image in spec.images.items():
+        if image.kind == "pull":
+            changes.append(_plan_pull(key, image.reference, image.policy, state, image, errors))
+        else:
+            changes.append(images_plan.plan_built_image(spec, image, state, errors))
+    raw_refs = sorted(
+        {c.image for c in spec.containers.values() if c.image not in spec.images and c.replicas}
+    )
+    for ref in raw_refs:
+        changes.append(_plan_pull(ref, ref, "if-missing", state, None, errors))
+    return changes
+
+
+def _plan_pull(key, reference, policy, state: State, image, errors: list[Problem]) -> Change:
+    target = Target("image", key, None, reference)
+    present = state.image_id(reference)
+    after = {"reference": reference, "policy": policy}
+    before = {"reference": reference, "id": present} if present else None
+    if policy == "always":
+        return Change(Action.PULL, target, "policy always", before=before, after=after)
+    if present:
+        return Change(Action.UNCHANGED, target, "present", before=before, after=after)
+    if policy == "never":
+        errors.append(
+            Problem(
+                f"image {reference} is not present locally and its policy is `never`; "
+                "load or pull it first, or set `policy: if-missing`",
+                image.location if image else None,
+                f"images.{key}.policy" if image else "",
+            )
+        )
+        return Change(Action.UNCHANGED, target, "missing (policy never)", after=after)
+    return Change(Action.PULL, target, "missing locally", after=after)
+
+
+# --- containers ----------------------------------------------------------------------------------
+
+
+def _plan_containers(
+    spec: Spec,
+    state: State,
+    options: PlanOptions,
+    pending_images: Mapping[str, str],
+    errors: list[Problem],
+    warnings: list[str],
+) -> list[Change]:
+    by_key: dict[str, list[ObservedContainer]] = {}
+    for oc in state.containers:
+        by_key.setdefault(oc.key, []).append(oc)
+    completed_targets = {
+        d.target
+        for c in spec.containers.values()
+        for d in c.depends_on
+        if d.condition == "completed"
+    }
+    changes: list[Change] = []
+    for key in _dependency_order(spec.containers):
+        container = spec.containers[key]
+        changes.extend(
+            _plan_container(
+                spec,
+                container,
+                state,
+                by_key.pop(key, []),
+                pending_images,
+                key in completed_targets,
+                errors,
+            )
+        )
+    for key in sorted(by_key):  # project containers whose key is no longer in the spec
+        leftovers = sorted(by_key[key], key=lambda oc: (-oc.replica, oc.name))
+        for oc in leftovers:
+            target = Target("container", key, oc.replica or None, oc.name)
+            if options.prune:
+                changes.append(
+                    Change(
+                        Action.REMOVE,
+                        target,
+                        "no longer in the spec",
+                        before=oc.config,
+                        container_id=oc.id,
+                    )
+                )
+            else:
+                warnings.append(f"{oc.name}: not in the spec; kept (--no-prune)")
+    return changes
+
+
+def _dependency_order(containers: Mapping[str, ContainerSpec]) -> list[str]:
+    """Keys in depends_on order (dependencies first), ties broken by name. Cycles are rejected
+    by validation; any left are broken deterministically."""
+    order: list[str] = []
+    seen: set[str] = set()
+
+    def visit(key: str, stack: tuple[str, ...]) -> None:
+        if key in seen or key in stack or key not in containers:
+            return
+        for dep in sorted(d.target for d in containers[key].depends_on):
+            visit(dep, (*stack, key))
+        seen.add(key)
+        order.append(key)
+
+    for key in sorted(containers):
+        visit(key, ())
+    return order
+
+
+def _plan_container(
+    spec: Spec,
+    container: ContainerSpec,
+    state: State,
+    observed: list[ObservedContainer],
+    pending_images: Mapping[str, str],
+    is_completion_target: bool,
+    errors: list[Problem],
+) -> list[Change]:
+    key = container.key
+    reference = spec.image_reference(container.image)
+    image_change = pending_images.get(reference)
+    image_id = None if image_change else state.image_id(reference)
+    desired = 0 if container.state == "absent" else container.replicas
+    replicas: dict[int, list[ObservedContainer]] = {}
+    for oc in observed:
+        replicas.setdefault(oc.replica, []).append(oc)
+
+    changes: list[Change] = []
+    deps = tuple(
+        sorted({f"container.{d.target}" for d in container.depends_on} | _opt(image_change))
+    )
+    wait_for = tuple((d.target, d.condition) for d in container.depends_on)
+    for replica in range(1, desired + 1):
+        name = container_name(spec.project, container, replica)
+        target = Target("container", key, replica, name)
+        after = container_config(spec, container, replica, image_id)
+        found = replicas.pop(replica, [])
+        current = next((oc for oc in found if oc.name == name), None)
+        restore = None
+        if current is None:
+            aside = sorted((oc for oc in found if is_aside(oc.name)), key=lambda oc: -oc.created)
+            if aside:
+                current, restore = aside[0], aside[0].name
+        for extra in found:
+            if extra is not current:
+                changes.append(_remove(target, extra, _extra_reason(extra)))
+        foreign = state.foreign_names.get(name)
+        if foreign and current is None:
+            errors.append(
+                Problem(
+                    f"container name {name} is taken by container {foreign[:12]}, which this "
+                    f"project does not own; remove or rename it, or set another `name:`",
+                    container.location,
+                    f"containers.{key}",
+                )
+            )
+            continue
+        changes.append(
+            _decide(
+                container,
+                target,
+                current,
+                restore,
+                after,
+                deps,
+                wait_for,
+                image_change,
+                is_completion_target,
+            )
+        )
+    for replica in sorted(replicas, reverse=True):  # scale down: highest replica first
+        for oc in sorted(replicas[replica], key=lambda oc: oc.name):
+            target = Target("container", key, replica or None, oc.name)
+            reason = (
+                "state absent"
+                if container.state == "absent"
+                else (f"replica {replica} > replicas {container.replicas}")
+            )
+            changes.append(_remove(target, oc, reason))
+    return changes
+
+
+def _opt(value: str | None) -> set[str]:
+    return {value} if value else set()
+
+
+def _extra_reason(oc: ObservedContainer) -> str:
+    if is_aside(oc.name):
+        return "leftover of an interrupted replacement"
+    return "duplicate of this replica (name changed)"
+
+
+def _remove(target: Target, oc: ObservedContainer, reason: str) -> Change:
+    target = Target(target.kind, target.key, target.replica, oc.name)
+    return Change(Action.REMOVE, target, reason, before=oc.config, container_id=oc.id)
+
+
+def _decide(
+    container: ContainerSpec,
+    target: Target,
+    current: ObservedContainer | None,
+    restore: str | None,
+    after: dict[str, Any],
+    deps: tuple[str, ...],
+    wait_for: tuple[tuple[str, str], ...],
+    image_change: str | None,
+    is_completion_target: bool,
+) -> Change:
+    run = container.state == "running"
+    common = {"after": after, "depends_on": deps, "wait_for": wait_for}
+    extra: dict[str, Any] = {"start": run, "exec": [list(s) for s in container.exec]}
+    if container.healthcheck is not None:
+        extra["healthcheck"] = True
+    if current is None:
+        reason = "does not exist" if run else "does not exist (created stopped)"
+        return Change(Action.CREATE, target, reason, extra=extra, **common)
+
+    extra.update(current_hash=current.config_hash, restore=restore)
+    before = current.config
+    common.update(before=before, container_id=current.id)
+    desired_hash = config_hash(after) if after["image_id"] else None
+    restored = f"; restore {restore} (interrupted replacement)" if restore else ""
+    if desired_hash is not None and current.config_hash == desired_hash:
+        if run and not current.running:
+            if is_completion_target and current.status == "exited" and current.exit_code == 0:
+                if restore:
+                    return Change(Action.START, target, f"restore{restored}", extra=extra, **common)
+                return Change(Action.UNCHANGED, target, "completed", **common)
+            return Change(
+                Action.START, target, _why_not_running(current) + restored, extra=extra, **common
+            )
+        if not run and current.running:
+            return Change(Action.STOP, target, "state stopped" + restored, extra=extra, **common)
+        if restore:
+            action = Action.START if run else Action.STOP
+            return Change(action, target, f"restore{restored}", extra=extra, **common)
+        return Change(Action.UNCHANGED, target, "up to date", **common)
+
+    diffs = diff_configs(before or {}, after)
+    if desired_hash is None and image_change:
+        same_but_image = before is not None and _same_except_image(before, after)
+        if same_but_image:
+            reason = f"image {after['image']} is updated first; replaced only if its ID changes"
+            return Change(
+                Action.REPLACE,
+                target,
+                reason + restored,
+                diffs=diffs,
+                conditional=True,
+                extra=extra,
+                **common,
+            )
+    if before is None:
+        reason = "no recorded config (created by an older version); recreate"
+    else:
+        changed = sorted({d.path.split(".")[0].split("[")[0] for d in diffs}) or ["config"]
+        reason = "changed: " + ", ".join(changed)
+    return Change(Action.REPLACE, target, reason + restored, diffs=diffs, extra=extra, **common)
+
+
+def _why_not_running(oc: ObservedContainer) -> str:
+    if oc.status == "exited":
+        code = f" (code {oc.exit_code})" if oc.exit_code is not None else ""
+        return f"exited{code}; should be running"
+    return f"{oc.status}; should be running"
+
+
+def _same_except_image(before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
+    strip = lambda cfg: {k: v for k, v in cfg.items() if k != "image_id"}  # noqa: E731
+    return strip(before) == strip(after)
+
+
+# --- field diffs ---------------------------------------------------------------------------------
+
+
+def diff_configs(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[FieldDiff, ...]:
+    """Field-level differences: `env.FOO`, `ports[0]`, `image_id`. Lists of equal length are
+    compared item by item; otherwise the whole list is one difference."""
+    out: list[FieldDiff] = []
+    _diff("", before, after, out)
+    return tuple(out)
+
+
+def _diff(path: str, before: Any, after: Any, out: list[FieldDiff]) -> None:
+    if before == after:
+        return
+    if isinstance(before, Mapping) and isinstance(after, Mapping):
+        for k in sorted(set(before) | set(after)):
+            if k == "image_id" and after.get(k) is None and path == "":
+                continue  # not known until the image is pulled or built
+            sub = f"{path}.{k}" if path else str(k)
+            _diff(sub, before.get(k), after.get(k), out)
+        return
+    if (
+        isinstance(before, list)
+        and isinstance(after, list)
+        and len(before) == len(after)
+        and all(isinstance(x, Mapping) for x in before + after)
+    ):
+        for i, (b, a) in enumerate(zip(before, after, strict=True)):
+            if b != a:
+                out.append(FieldDiff(f"{path}[{i}]", b, a))
+        return
+    out.append(FieldDiff(path, before, after))
+
+
+# --- destroy -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DestroyOptions:
+    volumes: bool = False  # also remove the project's named volumes
+    images: bool = False  # also remove the project's images
+
+
+def plan_destroy(project: str, state: State, options: DestroyOptions = DestroyOptions()) -> Plan:
+    """Remove every container labelled with the project (highest replica first); images,
+    networks and volumes are added by their modules."""
+    changes = [
+        _remove(Target("container", oc.key, oc.replica or None, oc.name), oc, "destroy")
+        for oc in sorted(state.containers, key=lambda oc: (oc.key, -oc.replica, oc.name))
+    ]
+    return Plan(project=project, changes=tuple(changes))
