@@ -199,7 +199,7 @@ def shell_words(text: str) -> tuple[str, ...]:
 
 def quote_hint(doc: Document, path: PathT, value: Any) -> str | None:
     """The hint for a scalar that YAML turned into something other than a string."""
-    mark = doc.marks.get(tuple(path))
+    mark = doc.mark_at(path)
     if mark is None or mark.raw is None or mark.style or isinstance(value, (dict, list, str)):
         return None
     raw = mark.raw
@@ -223,7 +223,7 @@ def quote_hint(doc: Document, path: PathT, value: Any) -> str | None:
 def yaml_trap(doc: Document, path: PathT, value: Any) -> Problem | None:
     """Numbers YAML 1.1 makes out of text that does not look like one: sexagesimal
     (`22:22` -> 1342) and octal (`0755` -> 493)."""
-    mark = doc.marks.get(tuple(path))
+    mark = doc.mark_at(path)
     if mark is None or mark.style or mark.raw is None or isinstance(value, bool):
         return None
     raw = mark.raw
@@ -262,7 +262,7 @@ class Normalizer:
         self.environ = environ
         self.folder = doc.folder
         self.problems: list[Problem] = []
-        self.skip = skip or set()  # entries with schema problems: not normalised
+        self.skip = skip or set()  # sections of the wrong type: not normalised
         self.project = ""
         self.port_paths: dict[str, list[PathT]] = {}  # container key -> path of each port
 
@@ -412,26 +412,20 @@ class Normalizer:
 
         images = {}
         for key, value in self.section(data, "images"):
-            if ("images", key) in self.skip:
-                continue
             image = self.image(key, value)
             if image is not None:
                 images[key] = image
         containers = {}
         for key, value in self.section(data, "containers"):
-            if ("containers", key) in self.skip:
-                continue
             container = self.container(key, value)
             if container is not None:
                 containers[key] = container
         networks = {}
         for key, value in self.section(data, "networks"):
-            if ("networks", key) not in self.skip:
-                networks[key] = self.network(key, value)
+            networks[key] = self.network(key, value)
         volumes = {}
         for key, value in self.section(data, "volumes"):
-            if ("volumes", key) not in self.skip:
-                volumes[key] = self.volume(key, value)
+            volumes[key] = self.volume(key, value)
         version = data.get("version", 1)
         return S.Spec(
             project=self.project,
@@ -571,10 +565,8 @@ class Normalizer:
         path: PathT = ("containers", key)
         d = self.mapping(value, path)
         image = self.opt_string(d, "image", path)
-        if image is None:
-            if "image" not in d:
-                self.err(path, 'missing required key "image"', at_key=True)
-            return None
+        if image is None and "image" not in d:
+            self.err(path, 'missing required key "image"', at_key=True)
         env = self.env(d, path)
         ports = []
         raw_ports = d.get("ports") or []
@@ -639,7 +631,7 @@ class Normalizer:
                         self.err((*path, "exec", i), "an exec step must not be empty")
                     else:
                         exec_steps.append(words)
-        return S.ContainerSpec(
+        fields = dict(
             key=key,
             image=image,
             command=self.words(d.get("command"), (*path, "command")),
@@ -662,6 +654,9 @@ class Normalizer:
             networks=self.networks_of(d.get("networks"), (*path, "networks")),
             location=self.loc(path),
         )
+        if image is None:
+            return None
+        return S.ContainerSpec(**fields)
 
     def env(self, d: Mapping[str, Any], path: PathT) -> dict[str, str]:
         from reconciler.envfile import read_env_file

@@ -25,7 +25,7 @@ import yaml
 from reconciler.errors import Location, Problem, SpecError
 
 MAX_BYTES = 4 * 1024 * 1024  # a spec bigger than this is certainly a mistake
-MAX_NODES = 250_000  # values built, counting each alias expansion again
+MAX_NODES = 100_000  # values built, counting each alias expansion again
 
 PathT = tuple[str | int, ...]
 
@@ -58,21 +58,33 @@ class Document:
     path: Path  # absolute
     display: str  # the path as the user gave it, used in locations
     data: Any
-    marks: dict[PathT, Mark] = field(default_factory=dict)
+    # path -> (value node, key node or None); Marks are made from them on demand
+    nodes: dict[PathT, tuple[Any, Any]] = field(default_factory=dict)
 
     @property
     def folder(self) -> Path:
         return self.path.parent
 
+    def mark_at(self, path: PathT) -> Mark | None:
+        """The mark of exactly `path` (None if the document has no such value)."""
+        entry = self.nodes.get(tuple(path))
+        if entry is None:
+            return None
+        node, key_node = entry
+        key = _loc(self.display, key_node.start_mark) if key_node is not None else None
+        value = _loc(self.display, node.start_mark)
+        if isinstance(node, yaml.ScalarNode):
+            return Mark(value, key, node.value, node.style or None, node.tag)
+        return Mark(value, key, None, None, node.tag)
+
     def mark(self, path: PathT) -> Mark | None:
         """The mark of `path`, or of its nearest ancestor that has one."""
         path = tuple(path)
         while path:
-            mark = self.marks.get(path)
-            if mark is not None:
-                return mark
+            if path in self.nodes:
+                return self.mark_at(path)
             path = path[:-1]
-        return self.marks.get(())
+        return self.mark_at(())
 
     def location(self, path: PathT) -> Location:
         mark = self.mark(path)
@@ -102,6 +114,10 @@ def render_path(path: PathT) -> str:
         else:
             out += '["' + part.replace("\\", "\\\\").replace('"', '\\"') + '"]'
     return out
+
+
+def _tag(tag: str) -> str:
+    return "!!" + tag[len(_TAG) :] if tag.startswith(_TAG) else tag
 
 
 def _loc(display: str, mark: Any) -> Location:
@@ -177,7 +193,7 @@ def parse_document(text: str, absolute: Path, display: str) -> Document:
                 )
             ]
         )
-    return Document(absolute, display, data, builder.marks)
+    return Document(absolute, display, data, builder.nodes)
 
 
 def kind_of(value: Any) -> str:
@@ -208,13 +224,13 @@ class _Builder:
 
     def __init__(self, display: str):
         self.display = display
-        self.marks: dict[PathT, Mark] = {}
+        self.nodes: dict[PathT, tuple[Any, Any]] = {}
         self.problems: list[Problem] = []
         self.count = 0
         self.active: set[int] = set()  # nodes being built (recursive alias detection)
         self.constructor = yaml.SafeLoader("")  # scalar constructors only
 
-    def build(self, node: yaml.Node, path: PathT, key: Location | None) -> Any:
+    def build(self, node: yaml.Node, path: PathT, key: Any) -> Any:
         try:
             return self._build(node, path, key)
         except _TooBig:
@@ -232,27 +248,26 @@ class _Builder:
             Problem(message, _loc(self.display, node.start_mark), render_path(path))
         )
 
-    def _build(self, node: yaml.Node, path: PathT, key: Location | None) -> Any:
+    def _build(self, node: yaml.Node, path: PathT, key: Any) -> Any:
+        """Build one value; `key` is the node of its mapping key (None in lists)."""
         self.count += 1
         if self.count > MAX_NODES:
             raise _TooBig
-        loc = _loc(self.display, node.start_mark)
+        self.nodes[path] = (node, key)
         if isinstance(node, yaml.ScalarNode):
-            self.marks[path] = Mark(loc, key, node.value, node.style or None, node.tag)
             return self._scalar(node, path)
         if id(node) in self.active:
             self._problem(node, path, "recursive YAML alias")
             return None
-        self.marks[path] = Mark(loc, key, None, None, node.tag)
         self.active.add(id(node))
         try:
             if isinstance(node, yaml.SequenceNode):
                 if node.tag != f"{_TAG}seq":
-                    self._problem(node, path, f"unsupported YAML tag {node.tag}")
+                    self._problem(node, path, f"unsupported YAML tag {_tag(node.tag)}")
                     return None
                 return [self._build(item, (*path, i), None) for i, item in enumerate(node.value)]
             if node.tag != f"{_TAG}map":
-                self._problem(node, path, f"unsupported YAML tag {node.tag}")
+                self._problem(node, path, f"unsupported YAML tag {_tag(node.tag)}")
                 return None
             return self._mapping(node, path)
         finally:
@@ -260,7 +275,7 @@ class _Builder:
 
     def _scalar(self, node: yaml.ScalarNode, path: PathT) -> Any:
         if node.tag not in _SCALAR_TAGS:
-            self._problem(node, path, f"unsupported YAML tag {node.tag}")
+            self._problem(node, path, f"unsupported YAML tag {_tag(node.tag)}")
             return None
         if node.tag == f"{_TAG}str":
             return node.value
@@ -316,8 +331,8 @@ class _Builder:
             is_explicit = index < n_explicit
             if is_explicit:
                 if name in explicit:
-                    first = self.marks[(*path, name)].key
-                    where = f" (first at line {first.line})" if first else ""
+                    first = self.nodes[(*path, name)][1]
+                    where = f" (first at line {first.start_mark.line + 1})" if first else ""
                     self.problems.append(
                         Problem(
                             f"duplicate key {name!r}{where}",
@@ -331,6 +346,5 @@ class _Builder:
                 continue  # explicit keys (and earlier merges) win
             else:
                 merged_keys.add(name)
-            key_loc = _loc(self.display, key_node.start_mark)
-            result[name] = self._build(value_node, (*path, name), key_loc)
+            result[name] = self._build(value_node, (*path, name), key_node)
         return result
