@@ -51,7 +51,7 @@ def parse_env(text: str, display: str) -> tuple[dict[str, str], list[Problem]]:
         if not m:
             problems.append(
                 Problem(
-                    "expected KEY=VALUE (a key starts with a letter or _)",
+                    f"expected KEY=VALUE, not {body!r} (a key starts with a letter or _)",
                     Location(display, lineno, offset + 1),
                 )
             )
@@ -61,7 +61,7 @@ def parse_env(text: str, display: str) -> tuple[dict[str, str], list[Problem]]:
         if not after.startswith("="):
             problems.append(
                 Problem(
-                    f"expected KEY=VALUE, found no '=' after {key}",
+                    f"expected KEY=VALUE, not {body!r}",
                     Location(display, lineno, offset + 1),
                 )
             )

@@ -7,6 +7,7 @@ an exception, so that `validate` can report everything at once. The cross-entry 
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import os
 import re
@@ -17,7 +18,7 @@ from typing import Any
 
 from reconciler import spec as S
 from reconciler.errors import Location, Problem
-from reconciler.source import Document, PathT, kind_of
+from reconciler.source import Document, PathT, kind_of, render_path
 
 PROJECT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 KEY_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
@@ -203,8 +204,8 @@ def quote_hint(doc: Document, path: PathT, value: Any) -> str | None:
     if mark is None or mark.raw is None or mark.style or isinstance(value, (dict, list, str)):
         return None
     raw = mark.raw
-    if raw == "":
-        return None
+    if value is None:
+        return 'write "" for an empty string' if raw in ("", "~") else f'quote it: "{raw}"'
     if isinstance(value, bool):
         if raw.lower() in ("true", "false"):
             return f'quote it: "{raw}"'
@@ -214,8 +215,6 @@ def quote_hint(doc: Document, path: PathT, value: Any) -> str | None:
     if isinstance(value, int) and re.match(r"^[-+]?0[0-7_]+$", raw):
         return f'YAML 1.1 reads {raw} as the octal number {value}; quote it: "{raw}"'
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return f'quote it: "{raw}"'
-    if value is None:
         return f'quote it: "{raw}"'
     return f'YAML reads {raw} as {kind_of(value)}; quote it: "{raw}"'
 
@@ -682,8 +681,10 @@ class Normalizer:
                     what = "is a directory" if file.is_dir() else "not found"
                     self.err(ipath, f"env file {what}: {file}")
                     continue
-                values, problems = read_env_file(file, str(file))
-                self.problems.extend(problems)
+                display = self.doc.display_path(name)
+                values, problems = read_env_file(file, display)
+                rendered = render_path(ipath)
+                self.problems.extend(dataclasses.replace(p, path=rendered) for p in problems)
                 merged.update(values)
         merged.update(self.str_map(d.get("env"), (*path, "env")))
         return merged

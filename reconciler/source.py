@@ -14,6 +14,7 @@ work as in Compose: keys written in the mapping win over merged ones.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -64,6 +65,14 @@ class Document:
     @property
     def folder(self) -> Path:
         return self.path.parent
+
+    def display_path(self, name: str) -> str:
+        """How to show a file the spec names (relative to the spec's folder): relative to
+        where the spec was shown from, so that locations stay short and clickable."""
+        expanded = os.path.expanduser(name)
+        if os.path.isabs(expanded):
+            return os.path.normpath(expanded)
+        return os.path.normpath(os.path.join(os.path.dirname(self.display), expanded))
 
     def mark_at(self, path: PathT) -> Mark | None:
         """The mark of exactly `path` (None if the document has no such value)."""
@@ -167,12 +176,7 @@ def parse_document(text: str, absolute: Path, display: str) -> Document:
         try:
             node = loader.get_single_node()
         except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            message = exc.problem or exc.context or "invalid YAML"
-            if exc.context and exc.problem:
-                message = f"{exc.context}: {exc.problem}"
-            line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-            raise _fail(display, f"YAML syntax error: {message}", line, column) from None
+            raise _syntax_error(exc, text, display) from None
         except yaml.YAMLError as exc:
             raise _fail(display, f"YAML syntax error: {exc}") from None
     finally:
@@ -194,6 +198,22 @@ def parse_document(text: str, absolute: Path, display: str) -> Document:
             ]
         )
     return Document(absolute, display, data, builder.nodes)
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, text: str, display: str) -> SpecError:
+    mark = exc.problem_mark or exc.context_mark
+    message = exc.problem or exc.context or "invalid YAML"
+    context = exc.context_mark
+    same = context is None or (
+        mark is not None and (context.line, context.column) == (mark.line, mark.column)
+    )
+    if exc.context and exc.problem and not same:
+        message += f" ({exc.context} at line {context.line + 1}, column {context.column + 1})"
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    hint = None
+    if mark is not None and 0 <= mark.index < len(text) and text[mark.index] == "\t":
+        hint = "indent YAML with spaces, not tabs"
+    return _fail(display, f"YAML syntax error: {message}", line, column, hint)
 
 
 def kind_of(value: Any) -> str:

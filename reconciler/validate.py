@@ -38,6 +38,8 @@ COMPOSE_NAMES = {
     "image": "pull",
     "services": "containers",
     "dockerfile_inline": "dockerfile",
+    "published": "host",
+    "target": "container",
 }
 TYPE_NAMES = {
     "string": "a string",
@@ -124,7 +126,9 @@ def check_document(
     spec = normalizer.spec(project)
     prefixes = {render_path(path) for path in reported}
     problems.extend(p for p in normalizer.problems if not _under(p.path, prefixes))
-    problems.extend(Semantics(doc, data, spec, normalizer).run())
+    problems.extend(
+        p for p in Semantics(doc, data, spec, normalizer).run() if not _under(p.path, prefixes)
+    )
     problems = _dedupe(problems)
     problems.sort(key=Problem.sort_key)
     return (None if problems else spec), problems
@@ -628,7 +632,7 @@ class Semantics:
             if c.replicas > 1:
                 self.err(
                     path,
-                    f"an explicit name needs replicas: 1 (replicas is {c.replicas})",
+                    f"an explicit name needs replicas: 1, not {c.replicas}",
                     "remove name to get <project>-<key>-<replica> names",
                 )
             if c.name in explicit:
