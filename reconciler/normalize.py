@@ -203,6 +203,8 @@ def quote_hint(doc: Document, path: PathT, value: Any) -> str | None:
     mark = doc.mark_at(path)
     if mark is None or mark.raw is None or mark.style or isinstance(value, (dict, list, str)):
         return None
+    if "$" in mark.raw:
+        return None
     raw = mark.raw
     if value is None:
         return 'write "" for an empty string' if raw in ("", "~") else f'quote it: "{raw}"'
@@ -224,6 +226,8 @@ def yaml_trap(doc: Document, path: PathT, value: Any) -> Problem | None:
     (`22:22` -> 1342) and octal (`0755` -> 493)."""
     mark = doc.mark_at(path)
     if mark is None or mark.style or mark.raw is None or isinstance(value, bool):
+        return None
+    if "$" in mark.raw:  # the value came from a variable, not from YAML's resolver
         return None
     raw = mark.raw
     if isinstance(value, (int, float)) and ":" in raw:

@@ -213,6 +213,10 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, display: str) -> SpecErr
     hint = None
     if mark is not None and 0 <= mark.index < len(text) and text[mark.index] == "\t":
         hint = "indent YAML with spaces, not tabs"
+    elif mark is not None and "${" in "".join(
+        text.splitlines()[max(mark.line - 1, 0) : mark.line + 1]
+    ):
+        hint = 'inside { } or [ ], quote values that use variables: "${VAR}"'
     return _fail(display, f"YAML syntax error: {message}", line, column, hint)
 
 

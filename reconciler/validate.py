@@ -93,7 +93,7 @@ def dotenv_variables(doc: Document) -> tuple[dict[str, str], list[Problem]]:
     path = doc.folder / ".env"
     if not path.is_file():
         return {}, []
-    return read_env_file(path, str(path))
+    return read_env_file(path, doc.display_path(".env"))
 
 
 def check_document(
