@@ -151,7 +151,8 @@ def read_text(path: Path, display: str, what: str = "spec") -> str:
     except OSError as exc:
         raise _fail(display, f"cannot read {what} file: {exc.strerror or exc}") from None
     if len(data) > MAX_BYTES:
-        raise _fail(display, f"{what} file is larger than {MAX_BYTES // (1024 * 1024)} MiB")
+        size = f"{MAX_BYTES // 2**20} MiB" if MAX_BYTES % 2**20 == 0 else f"{MAX_BYTES} bytes"
+        raise _fail(display, f"{what} file is larger than {size}")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -187,6 +188,8 @@ def parse_document(text: str, absolute: Path, display: str) -> Document:
     data = builder.build(node, (), None)
     if builder.problems:
         raise SpecError(builder.problems)
+    if data is None:  # e.g. only comments after `---`
+        raise _fail(display, "spec file is empty", hint="start with `version: 1` and `project:`")
     if not isinstance(data, dict):
         raise SpecError(
             [
