@@ -72,15 +72,19 @@ def run_pass(
     on_event: EventFn | None = None,
     image_actions=None,
     on_plan=None,
+    adjust=None,
 ) -> PassResult:
     """Plan and execute once, under the project's lock. Plan errors raise PlanError before
-    any action."""
+    any action. `adjust(plan, state) -> plan` may hold changes back before execution (watch
+    turns the START of a crash-looping container into UNCHANGED); the planner stays pure."""
     from reconciler.lock import project_lock
 
     with project_lock(spec.project):
-        result, _ = make_plan(spec, engine, plan_options)
+        result, state = make_plan(spec, engine, plan_options)
         if result.errors:
             raise PlanError(list(result.errors))
+        if adjust is not None:
+            result = adjust(result, state)
         if on_plan is not None:
             on_plan(result)
         if image_actions is None:
