@@ -9,11 +9,13 @@ renamed back and started, so a failure leaves the system as it was.
 
 from __future__ import annotations
 
+import contextlib
+import shlex
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconciler.errors import EngineError, NotFound, ReconcilerError
@@ -29,6 +31,7 @@ from reconciler.spec import (
 
 EventFn = Callable[[dict[str, Any]], None]
 POLL_S = 0.1
+_STARTING = (Action.CREATE, Action.START, Action.REPLACE)
 
 
 @dataclass(frozen=True)
@@ -106,15 +109,29 @@ class Executor:
             i: {j for d in c.depends_on for j in groups.get(d, ()) if j != i}
             for i, c in enumerate(changes)
         }
+        # Ordering only (a failed removal skips nothing): container removals free names and
+        # host ports that new containers may need, so they finish before any container starts.
+        removals = {
+            i
+            for i, c in enumerate(changes)
+            if c.target.kind == "container" and c.action is Action.REMOVE
+        }
+        after = {
+            i: removals if c.target.kind == "container" and c.action in _STARTING else set()
+            for i, c in enumerate(changes)
+        }
         pending = set(range(len(changes)))
         running: dict[Future, int] = {}
         with ThreadPoolExecutor(max_workers=max(1, self.options.parallel)) as pool:
             while pending or running:
                 for i in sorted(pending):
-                    blockers = deps[i] - set(run.outcomes)
+                    blockers = (deps[i] | after[i]) - set(run.outcomes)
                     if blockers:
                         continue
                     pending.discard(i)
+                    if changes[i].action is Action.UNCHANGED:  # nothing to skip
+                        self._finish(run, i, Outcome(changes[i], "unchanged", changes[i].reason))
+                        continue
                     failed = [
                         changes[j].address
                         for j in deps[i]
@@ -122,9 +139,6 @@ class Executor:
                     ]
                     if failed:
                         self._finish(run, i, Outcome(changes[i], "skipped", _skip_msg(failed)))
-                        continue
-                    if changes[i].action is Action.UNCHANGED:
-                        self._finish(run, i, Outcome(changes[i], "unchanged", changes[i].reason))
                         continue
                     running[pool.submit(self._execute, changes[i], run)] = i
                 if not running:
@@ -196,9 +210,23 @@ class Executor:
             self.engine.stop_container(change.container_id, _stop_timeout(change.before))
             return "done", "stopped", change.container_id
         if action is Action.START:
-            self._restore_name(change)
             self._wait_dependencies(change, run)
-            self.engine.start_container(change.container_id)
+            try:
+                self._restore_name(change)
+                self.engine.start_container(change.container_id)
+            except NotFound:
+                if not self._gone(change.container_id):
+                    raise
+                as_create = replace(change, action=Action.CREATE)
+                cid = self._create_and_start(as_create, self._resolved(change))
+                return "done", "created and started (it was removed meanwhile)", cid
+            if change.extra.get("first_start"):  # created but never started: run its hooks
+                try:
+                    self._run_hooks(change, change.container_id)
+                except ReconcilerError:
+                    with contextlib.suppress(ReconcilerError):
+                        self.engine.remove_container(change.container_id, volumes=False)
+                    raise
             return "done", "started", change.container_id
         if action is Action.CREATE:
             config = self._resolved(change)
@@ -239,7 +267,8 @@ class Executor:
         self, change: Change, config: dict[str, Any], carry: dict[str, str] | None = None
     ) -> str:
         """Create, start, wait for health (replacements) and run exec hooks. On failure the new
-        container is removed (volumes kept) and the error re-raised."""
+        container is removed (so that the next pass does not take it for up to date; the
+        anonymous volumes carried over from the old one are kept) and the error re-raised."""
         cid = self.engine.create_container(config, self._labels(change, config), carry)
         if not change.extra.get("start", True):
             return cid
@@ -247,25 +276,38 @@ class Executor:
             self.engine.start_container(cid)
             if change.action is Action.REPLACE and change.extra.get("healthcheck"):
                 self._wait_condition(cid, "healthy", change.target.name)
-            for step in change.extra.get("exec", ()):
-                code, output = self.engine.exec_run(cid, list(step))
-                if code != 0:
-                    tail = output.strip().splitlines()[-5:]
-                    raise ChangeFailed(
-                        f"exec hook {step!r} exited {code}"
-                        + (": " + " | ".join(tail) if tail else "")
-                    )
+            self._run_hooks(change, cid)
         except ReconcilerError:
-            if change.action is Action.REPLACE:
-                self.engine.remove_container(cid, volumes=False)
+            with contextlib.suppress(ReconcilerError):
+                self.engine.remove_container(cid, volumes=not carry)
             raise
         return cid
+
+    def _run_hooks(self, change: Change, cid: str) -> None:
+        for step in change.extra.get("exec", ()):
+            code, output = self.engine.exec_run(cid, list(step))
+            if code != 0:
+                tail = output.strip().splitlines()[-5:]
+                raise ChangeFailed(
+                    f"exec hook `{shlex.join(step)}` exited {code}"
+                    + (": " + " | ".join(tail) if tail else "")
+                )
+
+    def _gone(self, cid: str) -> bool:
+        try:
+            self.engine.inspect_container(cid)
+        except NotFound:
+            return True
+        return False
 
     def _replace(self, change: Change, config: dict[str, Any]) -> str:
         old = change.container_id
         name = change.target.name
         restore = change.extra.get("restore")
-        carry = self.engine.anonymous_volumes(old)
+        try:
+            carry = self.engine.anonymous_volumes(old)
+        except NotFound:  # removed since it was observed: nothing to keep running
+            return self._create_and_start(replace(change, action=Action.CREATE), config)
         was_running = True
         if not restore:
             was_running = bool(self.engine.inspect_container(old).get("running"))

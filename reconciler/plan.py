@@ -5,6 +5,7 @@ Built only by planner.plan(); printed by render.py, serialised by `to_json()`, r
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -143,7 +144,8 @@ class Plan:
 
 
 def _short(value: Any, limit: int = 60) -> str:
-    text = "(none)" if value is None else repr(value) if isinstance(value, str) else str(value)
+    # JSON, so a diff reads `env.FOO: "a" -> "b"` and `ports[0]: {"container_port": 80, ...}`
     if isinstance(value, str) and value.startswith("sha256:"):
-        text = repr(value[:19])
+        value = value[:19]
+    text = "(none)" if value is None else json.dumps(value, sort_keys=True, default=str)
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -285,6 +285,8 @@ def _decide(
         return Change(Action.CREATE, target, reason, extra=extra, **common)
 
     extra.update(current_hash=current.config_hash, restore=restore)
+    if current.status == "created":  # never started (an interrupted create): hooks still due
+        extra["first_start"] = True
     before = current.config
     common.update(before=before, container_id=current.id)
     desired_hash = config_hash(after) if after["image_id"] else None
