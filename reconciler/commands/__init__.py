@@ -11,6 +11,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "validate",
     "plan",
     "apply",
+    "watch",
     "status",
     "destroy",
     "schema",

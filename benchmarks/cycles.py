@@ -1,0 +1,192 @@
+"""One measured cycle per tool on N containers, each in a fresh project:
+
+- reconciler: cold `apply`, no-op `apply` (several), one container changed (env) `apply`,
+  `destroy`;
+- docker-compose: cold `up -d`, no-op `up -d` (several), one service changed `up -d`, `down`;
+- engine limit: create+start through the API with a thread pool, then stop+remove.
+
+Every step is checked after it ran (all N running, the changed one replaced, nothing left), so
+a tool that skipped work could not look fast. Samples go into `record(metric, Sample)`.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks import workload
+from benchmarks.harness import (
+    COMPOSE_PROJECT_LABEL,
+    RECONCILER_PROJECT_LABEL,
+    BenchError,
+    Cleanup,
+    Sample,
+    all_count,
+    compose_command,
+    reconciler_command,
+    run_timed,
+    running_count,
+    unique_project,
+)
+from benchmarks.proxy import CountingProxy
+from benchmarks.workload import BENCH_LABEL
+
+Record = Callable[[str, Sample], None]
+
+
+@dataclass
+class Context:
+    api: object  # docker.APIClient for checks
+    workdir: Path
+    image: str
+    init: bool
+    env: dict[str, str]  # for reconciler and the limit script
+    compose_env: dict[str, str]
+    cleanup: Cleanup
+    noops: int = 3
+    workers: int = 8
+    project_network: bool = True
+    proxy: CountingProxy | None = None
+
+
+def _expect_running(ctx: Context, label: str, project: str, n: int, step: str) -> None:
+    running = running_count(ctx.api, label, project)
+    if running != n:
+        raise BenchError(f"{step}: {running} of {n} containers running in {project}")
+
+
+def _expect_gone(ctx: Context, label: str, project: str, step: str) -> None:
+    left = all_count(ctx.api, label, project)
+    if left:
+        raise BenchError(f"{step}: {left} containers left in {project}")
+
+
+def _first_id(ctx: Context, label: str, project: str, extra: str) -> str:
+    found = ctx.api.containers(all=True, filters={"label": [f"{label}={project}", extra]})
+    return found[0]["Id"] if found else ""
+
+
+def reconciler_cycle(ctx: Context, n: int, record: Record, count_api: bool = False) -> dict:
+    """Returns the no-op API call breakdown when count_api (through the counting proxy)."""
+    project = ctx.cleanup.add("reconciler", unique_project(n))
+    folder = ctx.workdir / project
+    folder.mkdir()
+    spec = folder / "spec.yaml"
+    cli = reconciler_command()
+    first = workload.keys(n)[0]
+
+    def write(revisions: dict[str, int] | None = None) -> None:
+        spec.write_text(workload.reconciler_spec(project, n, ctx.image, revisions, ctx.init))
+
+    write()
+    record("reconciler.cold", run_timed([*cli, "apply", str(spec)], ctx.env, folder))
+    _expect_running(ctx, RECONCILER_PROJECT_LABEL, project, n, "reconciler cold apply")
+    for _ in range(ctx.noops):
+        record("reconciler.noop", run_timed([*cli, "apply", str(spec)], ctx.env, folder))
+    calls: dict = {}
+    if count_api and ctx.proxy is not None:
+        calls = count_calls(ctx.proxy, [*cli, "apply", str(spec)], ctx.env, folder)
+    name_label = f"io.reconciler.name={first}"
+    before = _first_id(ctx, RECONCILER_PROJECT_LABEL, project, name_label)
+    write({first: 1})
+    record("reconciler.change", run_timed([*cli, "apply", str(spec)], ctx.env, folder))
+    after = _first_id(ctx, RECONCILER_PROJECT_LABEL, project, name_label)
+    if not after or after == before:
+        raise BenchError(f"reconciler change: container {first} of {project} was not replaced")
+    _expect_running(ctx, RECONCILER_PROJECT_LABEL, project, n, "reconciler change")
+    record("reconciler.destroy", run_timed([*cli, "destroy", str(spec)], ctx.env, folder))
+    _expect_gone(ctx, RECONCILER_PROJECT_LABEL, project, "reconciler destroy")
+    return calls
+
+
+def compose_cycle(ctx: Context, n: int, record: Record, count_api: bool = False) -> dict:
+    project = ctx.cleanup.add("compose", unique_project(n, "compose"))
+    folder = ctx.workdir / project
+    folder.mkdir()
+    file = folder / "docker-compose.yml"
+    base = [*compose_command(), "-p", project, "-f", str(file)]
+    first = workload.keys(n)[0]
+
+    def write(revisions: dict[str, int] | None = None) -> None:
+        file.write_text(
+            workload.compose_file(n, ctx.image, revisions, ctx.init, ctx.project_network)
+        )
+
+    write()
+    record("compose.cold", run_timed([*base, "up", "-d"], ctx.compose_env, folder))
+    _expect_running(ctx, COMPOSE_PROJECT_LABEL, project, n, "docker-compose up -d")
+    for _ in range(ctx.noops):
+        record("compose.noop", run_timed([*base, "up", "-d"], ctx.compose_env, folder))
+    calls: dict = {}
+    if count_api and ctx.proxy is not None:
+        calls = count_calls(ctx.proxy, [*base, "up", "-d"], ctx.compose_env, folder)
+    service_label = f"com.docker.compose.service={first}"
+    before = _first_id(ctx, COMPOSE_PROJECT_LABEL, project, service_label)
+    write({first: 1})
+    record("compose.change", run_timed([*base, "up", "-d"], ctx.compose_env, folder))
+    after = _first_id(ctx, COMPOSE_PROJECT_LABEL, project, service_label)
+    if not after or after == before:
+        raise BenchError(f"docker-compose change: service {first} of {project} was not replaced")
+    _expect_running(ctx, COMPOSE_PROJECT_LABEL, project, n, "docker-compose change")
+    record("compose.destroy", run_timed([*base, "down"], ctx.compose_env, folder))
+    _expect_gone(ctx, COMPOSE_PROJECT_LABEL, project, "docker-compose down")
+    return calls
+
+
+def limit_cycle(ctx: Context, n: int, record: Record) -> None:
+    project = ctx.cleanup.add("limit", unique_project(n, "limit"))
+    base = [sys.executable, "-m", "benchmarks.limit"]
+    common = ["--project", project, "--workers", str(ctx.workers)]
+    up = [*base, "up", *common, "--n", str(n), "--image", ctx.image]
+    if ctx.init:
+        up.append("--init")
+    if not ctx.project_network:
+        up.append("--bridge")
+    cwd = Path(__file__).resolve().parent.parent
+    record("limit.cold", run_timed(up, ctx.env, cwd))
+    _expect_running(ctx, BENCH_LABEL, project, n, "engine-limit create+start")
+    record("limit.destroy", run_timed([*base, "down", *common], ctx.env, cwd))
+    _expect_gone(ctx, BENCH_LABEL, project, "engine-limit stop+remove")
+
+
+def count_calls(proxy: CountingProxy, cmd: list[str], env: dict[str, str], cwd: Path) -> dict:
+    """Run one command through the counting proxy: its request count and breakdown."""
+    proxy.reset()
+    run_timed(cmd, {**env, "DOCKER_HOST": proxy.docker_host}, cwd)
+    breakdown = proxy.breakdown()
+    return {"count": sum(breakdown.values()), "breakdown": dict(sorted(breakdown.items()))}
+
+
+BREAKDOWN_STEPS = (
+    ("interpreter start (`python -c pass`)", "python", ["-c", "pass"]),
+    ("`import yaml`", "python", ["-c", "import yaml"]),
+    ("`import docker` (the Docker SDK)", "python", ["-c", "import docker"]),
+    ("`reconciler --help` (CLI start)", "cli", ["--help"]),
+    ("`reconciler validate` (load, no engine)", "cli", ["validate", "{spec}"]),
+    ("`reconciler plan` (no changes)", "cli", ["plan", "{spec}"]),
+    ("`reconciler apply` (no changes)", "cli", ["apply", "{spec}"]),
+)
+
+
+def startup_breakdown(ctx: Context, n: int, repeat: int, record: Record) -> list[str]:
+    """Where a no-op apply's time goes: the same process doing less and less. Each step
+    is run `repeat` times on one applied project of N containers."""
+    project = ctx.cleanup.add("reconciler", unique_project(n, "startup"))
+    folder = ctx.workdir / project
+    folder.mkdir()
+    spec = folder / "spec.yaml"
+    spec.write_text(workload.reconciler_spec(project, n, ctx.image, None, ctx.init))
+    cli = reconciler_command()
+    run_timed([*cli, "apply", str(spec)], ctx.env, folder)
+    _expect_running(ctx, RECONCILER_PROJECT_LABEL, project, n, "reconciler cold apply")
+    python = sys.executable  # the benchmark runs under the reconciler's own interpreter
+    for _ in range(repeat):
+        for title, kind, words in BREAKDOWN_STEPS:
+            argv = [w.replace("{spec}", str(spec)) for w in words]
+            cmd = [python, *argv] if kind == "python" else [*cli, *argv]
+            record(f"startup.{title}", run_timed(cmd, ctx.env, folder))
+    titles = [title for title, _, _ in BREAKDOWN_STEPS]
+    run_timed([*cli, "destroy", str(spec)], ctx.env, folder)
+    return titles

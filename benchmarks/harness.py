@@ -1,0 +1,174 @@
+"""What the benchmark steps share: timed subprocesses, the child environment, the engine
+client used for checks and clean-up, and the clean-up registry."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import secrets
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmarks.workload import BENCH_LABEL
+
+RECONCILER_PROJECT_LABEL = "io.reconciler.project"
+COMPOSE_PROJECT_LABEL = "com.docker.compose.project"
+LABEL_OF_KIND = {
+    "reconciler": RECONCILER_PROJECT_LABEL,
+    "compose": COMPOSE_PROJECT_LABEL,
+    "limit": BENCH_LABEL,
+}
+
+
+class BenchError(RuntimeError):
+    """A benchmark step failed (a command exited non-zero, a check did not hold)."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    wall: float  # seconds, wall clock
+    cpu: float  # seconds of user + system CPU of the command and its children
+
+
+def unique_project(n: int | str, suffix: str = "") -> str:
+    name = f"bench-{n}-{secrets.token_hex(3)}"
+    return f"{name}-{suffix}" if suffix else name
+
+
+def reconciler_command() -> list[str]:
+    """The installed console script next to this interpreter (what a user runs), else -m."""
+    script = Path(sys.executable).parent / "reconciler"
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-m", "reconciler"]
+
+
+def compose_command() -> list[str]:
+    path = shutil.which("docker-compose")
+    if not path:
+        raise BenchError("docker-compose is not installed")
+    return [path]
+
+
+def ensure_compose() -> str:
+    """docker-compose on PATH; installed from Debian's packages (as root) when missing."""
+    path = shutil.which("docker-compose")
+    if path:
+        return path
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        raise BenchError(
+            "docker-compose is missing; install it (on Debian: apt-get install -y docker-compose)"
+        )
+    print("docker-compose missing: apt-get install -y docker-compose", file=sys.stderr)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    install = ["apt-get", "install", "-y", "-q", "docker-compose"]
+    if subprocess.run(install, env=env, check=False).returncode != 0:
+        subprocess.run(["apt-get", "update", "-q"], env=env, check=False)
+        subprocess.run(install, env=env, check=True)
+    path = shutil.which("docker-compose")
+    if not path:
+        raise BenchError("apt-get install docker-compose did not put docker-compose on PATH")
+    return path
+
+
+def child_env(pycache: Path | None, **extra: str) -> dict[str, str]:
+    """The environment of measured commands. Bytecode is cached (as in any installed copy:
+    pip and Debian compile it at install time), in `pycache` so the work tree stays clean;
+    the first, unmeasured warm-up run fills it."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["NO_COLOR"] = "1"
+    if pycache is not None:
+        env["PYTHONPYCACHEPREFIX"] = str(pycache)
+    env.update(extra)
+    return env
+
+
+def run_timed(
+    cmd: list[str], env: dict[str, str], cwd: Path | None = None, timeout: float = 1800
+) -> Sample:
+    """Run a command to completion; its wall time and CPU time. Non-zero exit -> BenchError
+    with the tail of its output."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    try:
+        proc = subprocess.run(
+            cmd,
+            env=env,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise BenchError(f"{shlex.join(cmd)} did not finish in {timeout:.0f} s") from exc
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        tail = "\n".join(proc.stdout.decode(errors="replace").splitlines()[-25:])
+        raise BenchError(f"{shlex.join(cmd)} exited {proc.returncode}:\n{tail}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Sample(wall, cpu)
+
+
+def api_client():
+    import docker
+    import docker.utils
+
+    return docker.APIClient(version="auto", timeout=300, **docker.utils.kwargs_from_env())
+
+
+def running_count(api, label: str, project: str) -> int:
+    found = api.containers(filters={"label": f"{label}={project}", "status": "running"})
+    return len(found)
+
+
+def all_count(api, label: str, project: str) -> int:
+    return len(api.containers(all=True, filters={"label": f"{label}={project}"}))
+
+
+@dataclass
+class Cleanup:
+    """Every project a benchmark creates, removed at the end whatever happened (force-removal
+    by label: only what carries the project's label is touched)."""
+
+    projects: list[tuple[str, str]] = field(default_factory=list)  # (kind, project)
+
+    def add(self, kind: str, project: str) -> str:
+        self.projects.append((kind, project))
+        return project
+
+    def remove(self, api, kind: str, project: str) -> int:
+        label = f"{LABEL_OF_KIND[kind]}={project}"
+        removed = 0
+        for c in api.containers(all=True, filters={"label": label}):
+            with contextlib.suppress(Exception):
+                api.remove_container(c["Id"], force=True, v=True)
+                removed += 1
+        with contextlib.suppress(Exception):
+            for n in api.networks(filters={"label": label}) or ():
+                with contextlib.suppress(Exception):
+                    api.remove_network(n["Id"])
+        with contextlib.suppress(Exception):
+            for v in (api.volumes(filters={"label": label}) or {}).get("Volumes") or ():
+                with contextlib.suppress(Exception):
+                    api.remove_volume(v["Name"])
+        return removed
+
+    def run(self, api) -> int:
+        """Remove everything left; the number of containers that had to be removed."""
+        left = 0
+        for kind, project in self.projects:
+            try:
+                left += self.remove(api, kind, project)
+            except Exception as exc:  # keep going: clean up the others
+                print(f"clean-up of {kind} project {project} failed: {exc}", file=sys.stderr)
+        return left
