@@ -33,6 +33,7 @@ PathT = tuple[str | int, ...]
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_TAG}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
 _MERGE = f"{_TAG}merge"
+_STR = f"{_TAG}str"
 _SIMPLE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 _Loader: Any = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
@@ -304,10 +305,10 @@ class _Builder:
         if node.tag not in _SCALAR_TAGS:
             self._problem(node, path, f"unsupported YAML tag {_tag(node.tag)}")
             return None
-        if node.tag == f"{_TAG}str":
+        if node.tag == _STR:
             return node.value
         try:
-            return self.constructor.construct_object(node, deep=True)
+            return self.constructor.yaml_constructors[node.tag](self.constructor, node)
         except (yaml.YAMLError, ValueError, TypeError) as exc:
             self._problem(node, path, f"invalid value {node.value!r}: {exc}")
             return None
@@ -341,6 +342,37 @@ class _Builder:
         yield from merged
 
     def _mapping(self, node: yaml.MappingNode, path: PathT) -> dict[str, Any]:
+        if any(k.tag == _MERGE for k, _ in node.value):
+            return self._merged_mapping(node, path)
+        result: dict[str, Any] = {}
+        self.count += len(node.value)
+        if self.count > MAX_NODES:
+            raise _TooBig
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                self._problem(
+                    key_node, path, "a mapping key must be a plain value, not a list or mapping"
+                )
+                continue
+            name = key_node.value
+            if name in result:
+                self._duplicate(key_node, path, name)
+                continue
+            result[name] = self._build(value_node, (*path, name), key_node)
+        return result
+
+    def _duplicate(self, key_node: yaml.Node, path: PathT, name: str) -> None:
+        first = self.nodes[(*path, name)][1]
+        where = f" (first at line {first.start_mark.line + 1})" if first else ""
+        self.problems.append(
+            Problem(
+                f"duplicate key {name!r}{where}",
+                _loc(self.display, key_node.start_mark),
+                render_path((*path, name)),
+            )
+        )
+
+    def _merged_mapping(self, node: yaml.MappingNode, path: PathT) -> dict[str, Any]:
         result: dict[str, Any] = {}
         explicit: set[str] = set()
         merged_keys: set[str] = set()
@@ -358,15 +390,7 @@ class _Builder:
             is_explicit = index < n_explicit
             if is_explicit:
                 if name in explicit:
-                    first = self.nodes[(*path, name)][1]
-                    where = f" (first at line {first.start_mark.line + 1})" if first else ""
-                    self.problems.append(
-                        Problem(
-                            f"duplicate key {name!r}{where}",
-                            _loc(self.display, key_node.start_mark),
-                            render_path((*path, name)),
-                        )
-                    )
+                    self._duplicate(key_node, path, name)
                     continue
                 explicit.add(name)
             elif name in explicit or name in merged_keys:

@@ -234,9 +234,16 @@ def yaml_traps(doc: Document, data: Any) -> Iterable[tuple[PathT, Problem]]:
 def schema_check(
     doc: Document, data: Any, reported: set[PathT]
 ) -> tuple[list[Problem], set[PathT]]:
-    """Schema problems (skipping paths already reported) and the paths they are at."""
+    """Schema problems (skipping paths already reported) and the paths they are at.
+
+    A fast yes/no check runs first (schemacheck.py); jsonschema, slow to import and to run,
+    only explains a document that check rejects."""
+    from reconciler.schemacheck import is_valid
+
     problems: list[Problem] = []
     paths: set[PathT] = set()
+    if is_valid(data):
+        return problems, paths
     for error in _validator().iter_errors(data):
         for path, problem in _convert(doc, error):
             paths.add(path)
@@ -446,6 +453,7 @@ class Semantics:
         self.ports()
         self.names()
         self.networks()
+        self.externals()
         return self.problems
 
     # images ----------------------------------------------------------------------------------
@@ -650,7 +658,7 @@ class Semantics:
         for key, c in self.spec.containers.items():
             raw = self.raw(("containers", key, "networks"))
             for i, attachment in enumerate(c.networks):
-                if attachment.network in self.network_keys:
+                if attachment.network in self.network_keys or attachment.network == "default":
                     continue
                 if isinstance(raw, dict):
                     path: PathT = ("containers", key, "networks", attachment.network)
@@ -667,6 +675,26 @@ class Semantics:
                     hint,
                     at_key=isinstance(raw, dict),
                 )
+
+    def externals(self) -> None:
+        """An external network or volume is only used: options that define one are errors."""
+        defining = {
+            "networks": ("driver", "internal", "labels", "subnet"),
+            "volumes": ("driver", "driver_opts", "labels"),
+        }
+        for section, options in defining.items():
+            value = self.data.get(section)
+            for key, entry in (value or {}).items() if isinstance(value, dict) else ():
+                if not isinstance(entry, dict) or entry.get("external") is not True:
+                    continue
+                for option in options:
+                    if option in entry:
+                        self.err(
+                            (section, key, option),
+                            f"an external {section[:-1]} is created outside this spec: "
+                            f"`{option}` cannot be set",
+                            at_key=True,
+                        )
 
 
 def _ips_overlap(a: str, b: str) -> bool:

@@ -13,6 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -263,3 +264,59 @@ def test_the_full_document_is_valid():
     path = FOLDER / "spec.yaml"
     path.write_text(dump(FULL))
     load_spec(path, environ=ENVIRON)
+
+
+# --- the fast schema check agrees with jsonschema ---------------------------------------
+
+
+def jsonschema_verdict(data) -> bool:
+    from jsonschema import Draft202012Validator
+
+    from reconciler.validate import schema
+
+    return Draft202012Validator(schema()).is_valid(data)
+
+
+def test_fast_check_covers_the_whole_schema():
+    from reconciler.schemacheck import spec_check
+
+    assert spec_check() is not None, "schemacheck.py lacks a keyword the schema uses"
+
+
+@SETTINGS
+@given(st.one_of(mutated(), values, st.dictionaries(keys, values, max_size=6)))
+def test_fast_check_agrees_with_jsonschema(data):
+    from reconciler.schemacheck import is_valid
+
+    assert is_valid(data) == jsonschema_verdict(data)
+
+
+@pytest.mark.parametrize("doc", documents(), ids=lambda d: d.get("project", "?"))
+def test_fast_check_accepts_valid_documents(doc):
+    from reconciler.schemacheck import is_valid
+
+    assert is_valid(doc) is True and jsonschema_verdict(doc) is True
+
+
+@pytest.mark.parametrize(
+    "value, valid",
+    [
+        ({"version": True, "project": "p"}, False),  # JSON: true is not 1
+        ({"version": 1.0, "project": "p"}, True),  # JSON: 1.0 == 1
+        ({"version": 1, "project": "p", "containers": {"a": {"image": "x", "restart": 0}}}, False),
+        (
+            {"version": 1, "project": "p", "containers": {"a": {"image": "x", "replicas": 2.0}}},
+            True,
+        ),
+        (
+            {"version": 1, "project": "p", "containers": {"a": {"image": "x", "replicas": True}}},
+            False,
+        ),
+        ({"version": 1, "project": "p", "x-anything": [1, {"a": None}]}, True),
+    ],
+)
+def test_fast_check_json_semantics(value, valid):
+    from reconciler.schemacheck import is_valid
+
+    assert is_valid(value) is valid
+    assert jsonschema_verdict(value) is valid
