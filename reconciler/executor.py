@@ -355,8 +355,8 @@ class Executor:
             if condition == "healthy":
                 if health == "healthy" or (health is None and status == "running"):
                     return
-                if health == "unhealthy":
-                    raise ChangeFailed(f"{what} is unhealthy")
+                if health == "unhealthy" and status not in ("exited", "dead"):
+                    raise ChangeFailed(f"{what} is unhealthy")  # an exit is said below
             if status in ("exited", "dead") and condition != "completed":
                 raise ChangeFailed(
                     f"{what} exited with code {code} instead of becoming {condition}"
