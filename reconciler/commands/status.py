@@ -68,13 +68,19 @@ def run(args: argparse.Namespace) -> int:
     with connect() as engine:
         state = engine.observe(spec.project)
     table = rows(spec, state, plan(spec, state))
+    from reconciler.watch import annotate_rows, read_state, state_lines
+
+    watch = read_state(spec.project)  # a running `reconciler watch` of this project, if any
+    annotate_rows(table, watch)
     if wants_json(args):
-        print_json({"project": spec.project, "containers": table})
+        print_json({"project": spec.project, "containers": table, "watch": watch})
         return 0
     if not table:
         print(f"Project {spec.project}: no containers.")
-        return 0
-    _print_table(spec.project, table, use_color(args))
+    else:
+        _print_table(spec.project, table, use_color(args))
+    for line in state_lines(watch):
+        print(line)
     return 0
 
 
