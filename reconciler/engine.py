@@ -14,7 +14,9 @@ arguments may be added):
   `rename_container`, `inspect_container`, `exec_run`, `changed_paths`, `anonymous_volumes`,
   `list_containers_by_label`.
 - images: `pull`, `image_id`, `remove_image`.
-- networks and volumes: `create_network`, `remove_network`, `create_volume`, `remove_volume`.
+- networks and volumes: `create_network`, `remove_network`, `create_volume`, `remove_volume`,
+  `network_attachments`, `connect_network`, `disconnect_network`.
+- logs and interactive exec: `logs` (byte stream), `exec_attach` (ExecSession).
 - `events(filters, since, until)`.
 - `api_calls`: the number of HTTP requests sent to the engine so far (thread-safe counter);
   tests and benchmarks read it to prove that observe costs a constant number of calls.
@@ -182,12 +184,12 @@ class Engine:
     def observe(self, project: str) -> State:
         """Read the project's containers, every local image (for reference -> id), the project's
         images, networks and volumes: a constant number of list calls, no per-object inspect."""
-        label = f"{_spec.LABEL_PROJECT}={project}"
         with self._translate(f"observe project {project}"):
             raw_containers = self._api.containers(all=True)
             raw_images = self._api.images()
-            raw_networks = self._api.networks(filters={"label": label})
-            raw_volumes = self._api.volumes(filters={"label": label})
+            # Unfiltered (same number of calls): externals and name clashes matter too.
+            raw_networks = self._api.networks()
+            raw_volumes = self._api.volumes()
 
         owned: list[ObservedContainer] = []
         foreign: dict[str, str] = {}
@@ -213,23 +215,27 @@ class Engine:
             if image.labels.get(_spec.LABEL_PROJECT) == project:
                 project_images.append(image)
 
-        networks = {
-            n["Name"]: ObservedNetwork(
+        networks: dict[str, ObservedNetwork] = {}
+        other_networks: dict[str, ObservedNetwork] = {}
+        for n in raw_networks or ():
+            network = ObservedNetwork(
                 id=n.get("Id", ""),
                 name=n["Name"],
                 driver=n.get("Driver") or "bridge",
                 labels=dict(n.get("Labels") or {}),
             )
-            for n in raw_networks or ()
-        }
-        volumes = {
-            v["Name"]: ObservedVolume(
+            ours = network.labels.get(_spec.LABEL_PROJECT) == project
+            (networks if ours else other_networks)[network.name] = network
+        volumes: dict[str, ObservedVolume] = {}
+        other_volumes: dict[str, ObservedVolume] = {}
+        for v in (raw_volumes or {}).get("Volumes") or ():
+            volume = ObservedVolume(
                 name=v["Name"],
                 driver=v.get("Driver") or "local",
                 labels=dict(v.get("Labels") or {}),
             )
-            for v in (raw_volumes or {}).get("Volumes") or ()
-        }
+            ours = volume.labels.get(_spec.LABEL_PROJECT) == project
+            (volumes if ours else other_volumes)[volume.name] = volume
         return State(
             project=project,
             containers=tuple(sorted(owned, key=lambda c: (c.key, c.replica, c.name))),
@@ -239,6 +245,8 @@ class Engine:
             project_images=tuple(sorted(project_images, key=lambda i: i.id)),
             networks=networks,
             volumes=volumes,
+            other_networks=other_networks,
+            other_volumes=other_volumes,
         )
 
     def list_containers_by_label(self, label_filter: str | list[str]) -> list[ObservedContainer]:
@@ -512,6 +520,102 @@ class Engine:
         with contextlib.suppress(NotFound), self._translate(f"cannot remove volume {name}"):
             self._api.remove_volume(name)
 
+    def network_attachments(self, name: str) -> list[dict[str, Any]]:
+        """The containers attached to a network: [{'id', 'name', 'labels', 'aliases'}] (the
+        aliases given at connect; the engine's automatic short-id alias left out). One
+        network inspect plus one container inspect per attached container."""
+        with self._translate(f"cannot inspect network {name}"):
+            raw = self._api.inspect_network(name)
+        result = []
+        for container_id in sorted(raw.get("Containers") or {}):
+            try:
+                with self._translate(f"cannot inspect container {container_id}"):
+                    info = self._api.inspect_container(container_id)
+            except NotFound:
+                continue  # removed meanwhile
+            endpoint = ((info.get("NetworkSettings") or {}).get("Networks") or {}).get(name) or {}
+            aliases = [a for a in endpoint.get("Aliases") or () if a != container_id[:12]]
+            result.append(
+                {
+                    "id": container_id,
+                    "name": (info.get("Name") or "").lstrip("/"),
+                    "labels": dict((info.get("Config") or {}).get("Labels") or {}),
+                    "aliases": aliases,
+                }
+            )
+        return result
+
+    def connect_network(
+        self, container_id: str, network: str, aliases: list[str] | None = None
+    ) -> None:
+        with self._translate(f"cannot connect container {container_id} to network {network}"):
+            self._api.connect_container_to_network(container_id, network, aliases=aliases or None)
+
+    def disconnect_network(self, container_id: str, network: str) -> None:
+        """Gone (container or network) is fine."""
+        action = f"cannot disconnect container {container_id} from network {network}"
+        with contextlib.suppress(NotFound), self._translate(action):
+            self._api.disconnect_container_from_network(container_id, network, force=True)
+
+    # --- logs and interactive exec ------------------------------------------------------------
+    def logs(
+        self,
+        container_id: str,
+        *,
+        follow: bool = False,
+        tail: int | None = None,
+        timestamps: bool = False,
+    ) -> _ByteStream:
+        """A container's stdout and stderr as byte chunks (not split into lines). The stream
+        has a `close()` that ends it (from another thread too)."""
+        with self._translate(
+            f"cannot read the logs of container {container_id}",
+            not_found=lambda e: f"container {container_id} not found ({e})",
+        ):
+            stream = self._api.logs(
+                container_id,
+                stdout=True,
+                stderr=True,
+                stream=True,
+                follow=follow,
+                timestamps=timestamps,
+                tail="all" if tail is None else max(0, int(tail)),
+            )
+        return _ByteStream(self, stream, f"lost the logs of container {container_id}")
+
+    def exec_attach(
+        self,
+        container_id: str,
+        cmd: list[str],
+        *,
+        tty: bool = False,
+        stdin: bool = False,
+        user: str = "",
+        workdir: str | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> ExecSession:
+        """Start a command in a running container and attach to it (`docker exec [-it]`).
+        Not running -> Conflict; gone -> NotFound. Read output with `ExecSession.frames()`,
+        then `exit_code()`."""
+        action = f"cannot exec {' '.join(cmd)!r} in container {container_id}"
+        with self._translate(action):
+            created = self._api.exec_create(
+                container_id,
+                cmd,
+                stdout=True,
+                stderr=True,
+                stdin=stdin,
+                tty=tty,
+                user=user,
+                workdir=workdir,
+                environment=dict(env) if env else None,
+            )
+            sock = self._api.exec_start(created["Id"], tty=tty, socket=True)
+        # An interactive session may be silent for long: no read timeout on its socket.
+        with contextlib.suppress(Exception):
+            self._api._disable_socket_timeout(sock)
+        return ExecSession(self, created["Id"], sock, tty)
+
     # --- events -----------------------------------------------------------------------------
     def events(
         self,
@@ -558,6 +662,84 @@ class _EventStream:
         self._closed = True
         with contextlib.suppress(Exception):
             self._stream.close()
+
+
+class _ByteStream(_EventStream):
+    """A cancellable stream of byte chunks (logs) with engine errors translated."""
+
+    def __init__(self, engine: Engine, stream: Any, action: str) -> None:
+        super().__init__(engine, stream)
+        self._action = action
+
+    def __next__(self) -> bytes:  # type: ignore[override]
+        try:
+            with self._engine._translate(self._action):
+                return next(self._stream)
+        except StopIteration:
+            raise
+        except Exception:
+            if self._closed:
+                raise StopIteration from None
+            raise
+
+
+class ExecSession:
+    """An attached `exec`: output frames, stdin, resize and the exit code (engine.exec_attach)."""
+
+    STDOUT = 1
+    STDERR = 2
+
+    def __init__(self, engine: Engine, exec_id: str, sock: Any, tty: bool) -> None:
+        self._engine = engine
+        self.exec_id = exec_id
+        self.socket = sock
+        self.tty = tty
+
+    def fileno(self) -> int:
+        return self.socket.fileno()
+
+    def frames(self) -> Iterator[tuple[int, bytes]]:
+        """(stream, data) until the command ends: stream 1 is stdout, 2 stderr (a TTY session
+        has one stream, reported as stdout)."""
+        from docker.utils.socket import frames_iter
+
+        with self._engine._translate(f"lost exec {self.exec_id[:12]}"):
+            for stream, data in frames_iter(self.socket, self.tty):
+                if data:
+                    yield (stream or self.STDOUT), data
+
+    def read_some(self, n: int = 4096) -> bytes:
+        """Raw bytes (TTY sessions): b'' at the end."""
+        from docker.utils.socket import read
+
+        with self._engine._translate(f"lost exec {self.exec_id[:12]}"):
+            return read(self.socket, n) or b""
+
+    def send(self, data: bytes) -> None:
+        getattr(self.socket, "_sock", self.socket).sendall(data)
+
+    def close_stdin(self) -> None:
+        import socket as pysocket
+
+        with contextlib.suppress(OSError):
+            getattr(self.socket, "_sock", self.socket).shutdown(pysocket.SHUT_WR)
+
+    def resize(self, height: int, width: int) -> None:
+        with (
+            contextlib.suppress(EngineError),
+            self._engine._translate(f"cannot resize exec {self.exec_id[:12]}"),
+        ):
+            self._engine._api.exec_resize(self.exec_id, height=height, width=width)
+
+    def exit_code(self) -> int:
+        """The command's exit code (-1 when the engine does not know it)."""
+        with self._engine._translate(f"cannot inspect exec {self.exec_id[:12]}"):
+            code = self._engine._api.exec_inspect(self.exec_id).get("ExitCode")
+        return code if code is not None else -1
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.socket.close()
 
 
 # --- translation helpers (pure; unit-testable without an engine) ------------------------------

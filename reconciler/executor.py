@@ -18,6 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from reconciler import resources_exec
 from reconciler.errors import EngineError, NotFound, ReconcilerError
 from reconciler.plan import Action, Change, Plan
 from reconciler.planner import aside_name
@@ -201,6 +202,8 @@ class Executor:
             if self.image_actions is None:
                 raise EngineError(f"{action} is not supported by this executor")
             return "done", self.image_actions.run(change, self._progress(change)), None
+        if action in resources_exec.ACTIONS:
+            return "done", resources_exec.run(self.engine, self.project, change), None
         if action is Action.REMOVE:
             self.engine.stop_container(change.container_id, _stop_timeout(change.before))
             self.engine.remove_container(change.container_id)
@@ -269,7 +272,13 @@ class Executor:
         """Create, start, wait for health (replacements) and run exec hooks. On failure the new
         container is removed (so that the next pass does not take it for up to date; the
         anonymous volumes carried over from the old one are kept) and the error re-raised."""
-        cid = self.engine.create_container(config, self._labels(change, config), carry)
+        cid = self.engine.create_container(
+            config,
+            self._labels(change, config),
+            carry,
+            volume_names=_engine_names(config.get("volumes"), "source"),
+            network_names=_engine_names(config.get("networks"), "network"),
+        )
         if not change.extra.get("start", True):
             return cid
         try:
@@ -372,6 +381,15 @@ class Executor:
             self.emit({"event": "progress", "address": change.address, "detail": detail})
 
         return forward
+
+
+def _engine_names(entries, key_field: str) -> dict[str, str]:
+    """Spec key -> engine name, from a config's volumes or networks (entries with a name)."""
+    return {
+        e[key_field]: e["name"]
+        for e in entries or ()
+        if isinstance(e, dict) and e.get(key_field) and e.get("name")
+    }
 
 
 def _stop_timeout(config) -> float | None:

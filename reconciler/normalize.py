@@ -485,6 +485,13 @@ class Normalizer:
                 self.err((*path, "pull"), why)
             return S.ImageSpec(key, "pull", ref, policy=policy, location=location)
         reference = tag or S.default_image_tag(self.project, key)
+        if tag is None and self.project and reference_problem(reference) is not None:
+            self.err(
+                path,
+                f"the default tag {reference} is not a valid image reference",
+                "set tag:, or use a lowercase key without a trailing - or .",
+                at_key=True,
+            )
         if kind == "build":
             build = self.build((*path, "build"), d["build"])
             if build is None:

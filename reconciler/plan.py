@@ -27,6 +27,12 @@ class Action(StrEnum):
     BUILD = "build"
     COMMIT = "commit"
     REMOVE_IMAGE = "remove-image"
+    # networks and volumes
+    CREATE_NETWORK = "create-network"
+    REPLACE_NETWORK = "replace-network"  # recreated, its containers reconnected
+    REMOVE_NETWORK = "remove-network"
+    CREATE_VOLUME = "create-volume"
+    REMOVE_VOLUME = "remove-volume"
 
 
 # Terraform-like symbols for the text plan.
@@ -41,6 +47,11 @@ SYMBOLS: dict[Action, str] = {
     Action.BUILD: "*",
     Action.COMMIT: "*",
     Action.REMOVE_IMAGE: "-",
+    Action.CREATE_NETWORK: "+",
+    Action.REPLACE_NETWORK: "~",
+    Action.REMOVE_NETWORK: "-",
+    Action.CREATE_VOLUME: "+",
+    Action.REMOVE_VOLUME: "-",
 }
 
 

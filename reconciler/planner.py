@@ -51,8 +51,15 @@ def plan(spec: Spec, state: State, options: PlanOptions = PlanOptions()) -> Plan
     pending_images = {
         c.target.name: c.address for c in image_changes if c.action is not Action.UNCHANGED
     }
+    from reconciler import resources_plan
+
+    resource_changes = resources_plan.plan_networks(spec, state, errors)
+    resource_changes += resources_plan.plan_volumes(spec, state, errors, warnings)
     container_changes = _plan_containers(spec, state, options, pending_images, errors, warnings)
-    changes = tuple(image_changes) + tuple(container_changes)
+    removals = resources_plan.plan_network_removals(spec, state, container_changes)
+    changes = (
+        tuple(image_changes) + tuple(resource_changes) + tuple(container_changes) + tuple(removals)
+    )
     return Plan(
         project=spec.project,
         changes=changes,
@@ -195,8 +202,14 @@ def _plan_container(
         replicas.setdefault(oc.replica, []).append(oc)
 
     changes: list[Change] = []
+    from reconciler.resources_plan import container_deps
+
     deps = tuple(
-        sorted({f"container.{d.target}" for d in container.depends_on} | _opt(image_change))
+        sorted(
+            {f"container.{d.target}" for d in container.depends_on}
+            | _opt(image_change)
+            | container_deps(spec, container)
+        )
     )
     wait_for = tuple((d.target, d.condition) for d in container.depends_on)
     for replica in range(1, desired + 1):
@@ -382,6 +395,7 @@ def _diff(path: str, before: Any, after: Any, out: list[FieldDiff]) -> None:
 class DestroyOptions:
     volumes: bool = False  # also remove the project's named volumes
     images: bool = False  # also remove the project's images
+    keep: frozenset[str] = frozenset()  # network/volume names never removed (the externals)
 
 
 def plan_destroy(project: str, state: State, options: DestroyOptions = DestroyOptions()) -> Plan:
@@ -391,4 +405,7 @@ def plan_destroy(project: str, state: State, options: DestroyOptions = DestroyOp
         _remove(Target("container", oc.key, oc.replica or None, oc.name), oc, "destroy")
         for oc in sorted(state.containers, key=lambda oc: (oc.key, -oc.replica, oc.name))
     ]
+    from reconciler.resources_plan import plan_destroy_resources
+
+    changes += plan_destroy_resources(state, changes, options.volumes, options.keep)
     return Plan(project=project, changes=tuple(changes))

@@ -19,6 +19,11 @@ COLORS = {
     Action.REMOVE: "31",  # red
     Action.REMOVE_IMAGE: "31",
     Action.STOP: "35",  # magenta
+    Action.CREATE_NETWORK: "32",
+    Action.REPLACE_NETWORK: "33",
+    Action.REMOVE_NETWORK: "31",
+    Action.CREATE_VOLUME: "32",
+    Action.REMOVE_VOLUME: "31",
 }
 NOUNS = {
     Action.CREATE: "to create",
@@ -30,6 +35,11 @@ NOUNS = {
     Action.BUILD: "to build",
     Action.COMMIT: "to commit",
     Action.REMOVE_IMAGE: "image(s) to remove",
+    Action.CREATE_NETWORK: "network(s) to create",
+    Action.REPLACE_NETWORK: "network(s) to recreate",
+    Action.REMOVE_NETWORK: "network(s) to remove",
+    Action.CREATE_VOLUME: "volume(s) to create",
+    Action.REMOVE_VOLUME: "volume(s) to remove",
 }
 
 
@@ -88,7 +98,7 @@ def event_line(event: dict[str, Any], color: bool = False) -> str | None:
     """One line for an apply event, or None for events not shown in text mode."""
     kind = event.get("event")
     if kind == "begin":
-        if event["action"] in ("pull", "build", "commit", "replace"):
+        if event["action"] in ("pull", "build", "commit", "replace", "replace-network"):
             return f"  … {event['address']} ({event['name']}): {event['action']}: {event['reason']}"
         return None
     if kind in PAST:

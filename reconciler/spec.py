@@ -25,6 +25,7 @@ LABEL_SOURCE_HASH = "io.reconciler.source-hash"
 LABEL_KIND = "io.reconciler.kind"  # container | image | network | volume
 
 CONTAINER_STATES = ("running", "stopped", "absent")
+DEFAULT_NETWORK = "default"  # every container joins `<project>_default` unless it lists networks
 PULL_POLICIES = ("if-missing", "always", "never")
 DEPENDENCY_CONDITIONS = ("started", "healthy", "completed")
 
@@ -217,6 +218,26 @@ class Spec:
         spec = self.images.get(image)
         return spec.reference if spec else image
 
+    def network(self, key: str) -> NetworkSpec:
+        """The network for a key; `default` is the project's own bridge network unless declared."""
+        declared = self.networks.get(key)
+        if declared is not None:
+            return declared
+        if key == DEFAULT_NETWORK:
+            return NetworkSpec(key=key, name=f"{self.project}_{DEFAULT_NETWORK}")
+        return NetworkSpec(key=key, name=key)  # unknown keys are rejected by validation
+
+    def attachments(self, container: ContainerSpec) -> tuple[NetworkAttachment, ...]:
+        """The networks a container joins: its explicit list, or the default network (like
+        Compose, an explicit list replaces the default)."""
+        return container.networks or (NetworkAttachment(DEFAULT_NETWORK),)
+
+    def volume_name(self, source: str) -> str:
+        """The engine name of a named mount's source: a declared volume's name, or the source
+        itself for a volume the spec does not declare (created implicitly, like docker)."""
+        declared = self.volumes.get(source)
+        return declared.name if declared else source
+
 
 # --- naming ------------------------------------------------------------------------------------
 
@@ -259,7 +280,9 @@ def container_config(
             (p.for_replica(replica) for p in container.ports),
             key=lambda p: (p["container_port"], p["protocol"], p["host_ip"], p["host_port"] or 0),
         ),
-        "volumes": sorted((m.to_dict() for m in container.volumes), key=lambda m: m["target"]),
+        "volumes": sorted(
+            (_mount_config(spec, m) for m in container.volumes), key=lambda m: m["target"]
+        ),
         "workdir": container.workdir,
         "user": container.user,
         "restart": {"name": container.restart.name, "max_retries": container.restart.max_retries},
@@ -269,9 +292,45 @@ def container_config(
         "stop_timeout": container.stop_timeout,
         "hostname": container.hostname,
         "networks": sorted(
-            ({"network": n.network, "aliases": sorted(n.aliases)} for n in container.networks),
+            (
+                {
+                    "network": n.network,
+                    "name": spec.network(n.network).name,
+                    # reachable by its key on every network it joins, like a Compose service
+                    "aliases": sorted({*n.aliases, container.key}),
+                }
+                for n in spec.attachments(container)
+            ),
             key=lambda n: n["network"],
         ),
+    }
+
+
+def _mount_config(spec: Spec, mount: Mount) -> dict[str, Any]:
+    out = mount.to_dict()
+    if mount.kind == "volume" and mount.source:
+        out["name"] = spec.volume_name(mount.source)  # engine name: a rename means a new mount
+    return out
+
+
+def network_config(network: NetworkSpec) -> dict[str, Any]:
+    """Everything that, when changed, means the network must be recreated."""
+    return {
+        "name": network.name,
+        "driver": network.driver,
+        "internal": network.internal,
+        "labels": dict(sorted(network.labels.items())),
+        "subnet": network.subnet,
+    }
+
+
+def volume_config(volume: VolumeSpec) -> dict[str, Any]:
+    """Everything that defines a named volume (a change cannot be applied without losing data)."""
+    return {
+        "name": volume.name,
+        "driver": volume.driver,
+        "driver_opts": dict(sorted(volume.driver_opts.items())),
+        "labels": dict(sorted(volume.labels.items())),
     }
 
 

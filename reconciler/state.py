@@ -74,6 +74,10 @@ class State:
     project_images: tuple[ObservedImage, ...] = ()  # images labelled with this project
     networks: Mapping[str, ObservedNetwork] = field(default_factory=dict)  # by name
     volumes: Mapping[str, ObservedVolume] = field(default_factory=dict)  # by name
+    # Networks and volumes NOT labelled with this project, by name: externals, name clashes,
+    # and volumes a container names without declaring them (used as they are).
+    other_networks: Mapping[str, ObservedNetwork] = field(default_factory=dict)
+    other_volumes: Mapping[str, ObservedVolume] = field(default_factory=dict)
 
     def image_id(self, reference: str) -> str | None:
         image = self.images.get(normalise_reference(reference))

@@ -14,6 +14,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "watch",
     "status",
     "destroy",
+    "exec",
+    "logs",
     "schema",
 )
 

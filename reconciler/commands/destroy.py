@@ -12,7 +12,9 @@ from reconciler.commands.common import add_project_arg
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("destroy", help="remove the project's containers (and more on request)")
+    p = sub.add_parser(
+        "destroy", help="remove the project's containers and networks (and more on request)"
+    )
     add_spec_arg(p)
     add_project_arg(p)
     add_output_arg(p)
@@ -32,7 +34,9 @@ def run(args: argparse.Namespace) -> int:
 
     spec = load(args)
     printer = EventPrinter(args)
-    options = DestroyOptions(volumes=args.volumes, images=args.images)
+    externals = [n.name for n in spec.networks.values() if n.external]
+    externals += [v.name for v in spec.volumes.values() if v.external]
+    options = DestroyOptions(volumes=args.volumes, images=args.images, keep=frozenset(externals))
     with connect() as engine, project_lock(spec.project):
         plan = plan_destroy(spec.project, engine.observe(spec.project), options)
         printer.plan(plan)

@@ -123,5 +123,6 @@ def test_validate_does_not_import_docker():
         "bad = [m for m in sys.modules if m == 'docker' or m.startswith('docker.')]\n"
         "assert not bad, bad\n"
         "assert 'reconciler.engine' not in sys.modules\n"
+        "assert 'jsonschema' not in sys.modules, 'jsonschema is only for explaining problems'\n"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True)

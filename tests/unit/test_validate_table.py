@@ -683,6 +683,13 @@ CASES = [
             'spec.yaml:9:3: containers.db: missing required key "image"',
         ],
     ),
+    case(
+        "default-tag-invalid",
+        H + "images:\n  Web:\n    build: ctx\n",
+        [
+            "spec.yaml:4:3: images.Web: the default tag shop/Web:latest is not a valid image reference (set tag:, or use a lowercase key without a trailing - or .)",
+        ],
+    ),
 ]
 
 
