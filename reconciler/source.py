@@ -14,9 +14,11 @@ work as in Compose: keys written in the mapping win over merged ones.
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -169,7 +171,22 @@ def load_document(path: str | Path) -> Document:
     display = str(path)
     absolute = Path(path).expanduser().absolute()
     text = read_text(absolute, display)
-    return parse_document(text, absolute, display)
+    with _gc_paused():
+        return parse_document(text, absolute, display)
+
+
+@contextmanager
+def _gc_paused():
+    """Building a big document allocates many small objects, none of them cyclic garbage;
+    the cyclic collector would run many times over the growing heap for nothing (about 20%
+    of the load time of a 200-container spec)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def parse_document(text: str, absolute: Path, display: str) -> Document:
