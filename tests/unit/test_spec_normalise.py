@@ -433,3 +433,18 @@ def test_merge_keys_and_extension_fields(tmp_path):
     assert spec.containers["a"].labels == {"team": "b"}
     assert spec.containers["b"].labels == {"team": "a"}
     assert spec.containers["b"].restart == S.RestartPolicy("always")
+
+
+def test_default_network_needs_no_declaration(tmp_path):
+    web = container(tmp_path, "    networks: {default: {aliases: [www]}}\n")
+    assert web.networks == (S.NetworkAttachment("default", ("www",)),)
+
+
+def test_external_network_with_options_is_an_error(tmp_path):
+    from reconciler.errors import SpecError
+
+    with pytest.raises(SpecError) as info:
+        load(tmp_path, "networks:\n  shared: {external: true, driver: overlay}\n")
+    assert [p.message for p in info.value.problems] == [
+        "an external network is created outside this spec: `driver` cannot be set"
+    ]
