@@ -503,7 +503,7 @@ class FileWatch:
         if obs is not None:
             with contextlib.suppress(Exception):
                 obs.stop()
-                obs.join(timeout=0.5)
+                obs.join(timeout=0.3)
 
     def _log_once(self, key: str, message: str) -> None:
         if key not in self._errors_logged:
@@ -623,7 +623,7 @@ class EventFollower:
             with contextlib.suppress(Exception):
                 stream.close()
         if self._thread is not None:
-            self._thread.join(timeout=0.5)
+            self._thread.join(timeout=0.3)
 
     def run(self) -> None:
         lost = False
@@ -973,6 +973,8 @@ class Watcher:
         self._last: PassReport | None = None
         self._started_wall = time.time()
         self.stop_reason = ""
+        self.crashed: str | None = None
+        self._closed = False
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -1033,7 +1035,9 @@ class Watcher:
         self.triggers.wake()
 
     def close(self) -> None:
+        """Stop watching (idempotent); the state file goes. Containers are left as they are."""
         self._stop.set()
+        self._closed = True
         self.files.stop()
         if self.events is not None:
             self.events.stop()
@@ -1062,6 +1066,14 @@ class Watcher:
     # --- the loop ----------------------------------------------------------------------------
 
     def run(self) -> None:
+        """The loop, until stop(). An unexpected error ends it with `crashed` set (logged)."""
+        try:
+            self._loop()
+        except Exception as exc:  # a bug: say so plainly; the command exits 1
+            self.crashed = f"{type(exc).__name__}: {exc}"
+            self.log.error("crash", f"internal error, the watch loop ended: {self.crashed}")
+
+    def _loop(self) -> None:
         batch: list[Trigger] = [Trigger("start", "initial pass")]
         next_resync = self._resync_from(self.clock())
         next_check = self.clock() + HEALTH_CHECK_S
@@ -1082,7 +1094,7 @@ class Watcher:
                 next_resync = self._resync_from(now)
             deferred = self._retry_at is not None and not any(t.kind in URGENT_KINDS for t in batch)
             if batch and not deferred:
-                self._run_pass(batch)
+                self.reconcile(batch)
                 batch = []
                 next_resync = self._resync_from(self.clock())
                 continue
@@ -1146,7 +1158,9 @@ class Watcher:
             self.files.update(self.source.inputs(), self.source.contexts())
         return outcome
 
-    def _run_pass(self, batch: list[Trigger]) -> None:
+    def reconcile(self, batch: list[Trigger]) -> None:
+        """One pass for these triggers (the loop calls it; tests may too): re-read the spec's
+        files; when the triggers were only file edits that changed no spec, nothing else."""
         outcome = self._refresh_spec(batch)
         only_files = all(t.kind == "spec" for t in batch)
         if only_files and outcome in ("same", "unchanged", "invalid", "missing", "pending"):
@@ -1372,7 +1386,7 @@ class Watcher:
                 self.log.warn("warning", f"  warning: {w}")
 
     def _write_state(self) -> None:
-        if not self.options.state_file or self.source.spec is None:
+        if not self.options.state_file or self.source.spec is None or self._closed:
             return
         now_mono, now = self.clock(), time.time()
         last = self._last

@@ -10,7 +10,7 @@ import argparse
 from reconciler.commands import add_output_arg, add_spec_arg
 from reconciler.commands.common import add_project_arg
 
-STOP_GRACE_S = 1.5  # how long a running pass may go on after SIGINT/SIGTERM
+STOP_GRACE_S = 1.2  # from SIGINT/SIGTERM to exit, at most (plus up to 0.2 s to notice it)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -82,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
     import os
     import signal
     import sys
+    import time
 
     from reconciler.commands.common import connect
     from reconciler.errors import ReconcilerError
@@ -118,7 +119,9 @@ def run(args: argparse.Namespace) -> int:
         thread = watcher.run_in_thread()
         while thread.is_alive() and not watcher.stopping:
             thread.join(0.2)
-        thread.join(STOP_GRACE_S)
+        deadline = time.monotonic() + STOP_GRACE_S
+        watcher.close()  # stop watching (files, events, metrics) while a pass may finish
+        thread.join(max(0.0, deadline - time.monotonic()))
         stuck = thread.is_alive()
         reason = watcher.stop_reason or "the loop ended"
         note = "; a pass was still running and is left as it is (the next pass recovers)"
@@ -138,4 +141,4 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.flush()
         os._exit(0)
     engine.close()
-    return 0
+    return 1 if watcher.crashed else 0

@@ -66,8 +66,12 @@ class WatchProcess:
         self.records: list[dict[str, Any]] = []
         self.stderr: list[str] = []
         self._lock = threading.Lock()
-        threading.Thread(target=self._read_stdout, daemon=True).start()
-        threading.Thread(target=self._read_stderr, daemon=True).start()
+        self._readers = [
+            threading.Thread(target=self._read_stdout, daemon=True),
+            threading.Thread(target=self._read_stderr, daemon=True),
+        ]
+        for t in self._readers:
+            t.start()
 
     def _read_stdout(self) -> None:
         for line in self.proc.stdout:
@@ -91,9 +95,13 @@ class WatchProcess:
         self, event: str, pred: Callable[[dict], bool] = lambda r: True, deadline_s=DEADLINE_S
     ) -> dict:
         def found():
-            if self.proc.poll() is not None:
-                pytest.fail(f"watch exited {self.proc.returncode}: {self.output()}")
+            exited = self.proc.poll() is not None
+            if exited:
+                for t in self._readers:  # read what it wrote before it ended
+                    t.join(timeout=5)
             hits = self.find(event, pred)
+            if not hits and exited:
+                pytest.fail(f"watch exited {self.proc.returncode}: {self.output()}")
             return hits[-1] if hits else None
 
         return wait_for(found, deadline_s, f"a {event!r} record")
@@ -374,12 +382,66 @@ def test_a_crash_loop_backs_off_and_shows_in_status(
     gaps = [round(b - a, 2) for a, b in itertools.pairwise(starts)]
     print(f"\nMEASURED crash loop: {len(starts)} starts until the 3rd quick exit, gaps {gaps}")
     assert len(starts) == 3, gaps  # not a hot loop
-    assert gaps[0] >= 0.9 and gaps[1] >= 1.9 and gaps[1] > gaps[0], gaps  # 1 s, then 2 s
+    assert gaps[0] >= 0.9 and gaps[1] >= 1.9, gaps  # held 1 s, then 2 s (plus engine time)
+    assert [r["delay"] for r in w.find("backoff")][:3] == [1, 2, 4]
     held = [p for p in w.passes() if p["held_back"]]
     assert held and held[0]["held_back"][0]["address"] == "container.crash[1]"
 
     code, seconds = w.signal(signal.SIGINT)
     assert code == 0 and seconds < 2.0, w.output()
+
+
+def test_a_no_op_pass_costs_the_four_observe_calls(tmp_path, project, images, docker_client):
+    import io
+
+    from reconciler.engine import Engine
+    from reconciler.watch import Trigger, Watcher, WatchLog, WatchOptions
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text(project, {"a": sleeper(images.base), "b": sleeper(images.base)}))
+    out = io.StringIO()
+    with Engine.connect() as engine:
+        w = Watcher(
+            spec,
+            engine,
+            WatchOptions(resync=0, state_file=False),
+            WatchLog(json_lines=True, stdout=out, stderr=out),
+            project=project,
+        )
+        w.source.load_initial()
+        w.reconcile([Trigger("start")])
+        assert running_with(docker_client, f"{project}-b-1"), out.getvalue()
+        before = engine.api_calls
+        w.reconcile([Trigger("resync")])
+        assert engine.api_calls - before == 4, out.getvalue()  # containers, images, nets, vols
+        last = json.loads(out.getvalue().splitlines()[-1])
+        assert last["event"] == "pass" and last["changes"] == [] and last["ok"]
+
+
+def test_sigterm_during_a_long_pass_exits_at_once_and_leaves_containers(
+    tmp_path, project, images, docker_client, watch
+):
+    spec = tmp_path / "spec.yaml"
+    never_healthy = "    healthcheck: {test: ['CMD', 'false'], interval: 30s, start_period: 30s}\n"
+    spec.write_text(
+        spec_text(
+            project,
+            {
+                "db": sleeper(images.base, extra=never_healthy),
+                "web": sleeper(images.base, extra="    depends_on: {db: healthy}\n"),
+            },
+        )
+    )
+    w = watch(spec, project)
+    wait_for(lambda: running_with(docker_client, f"{project}-db-1"), what="db")
+    # the pass now waits (up to --wait-timeout) for db to become healthy
+    code, seconds = w.signal(signal.SIGTERM)
+    measured("SIGTERM during a pass -> exited", seconds)
+    assert code == 0 and seconds < 2.0, w.output()
+    stop = w.wait_record("stop")
+    assert stop["interrupted_pass"] is True, stop
+    assert running_with(docker_client, f"{project}-db-1")  # left as it is
+    assert container_state(docker_client, f"{project}-web-1") is None
 
 
 # --- a daemon restart, simulated ---------------------------------------------------------------

@@ -567,21 +567,21 @@ def test_spec_edits_that_do_not_change_the_spec_run_no_pass(tmp_path, lock_dir):
     path = empty_spec(tmp_path, PROJECT)
     w = Watcher(path, engine, WatchOptions(resync=0), log, environ={})
     w.source.load_initial()
-    w._run_pass([Trigger("start")])
+    w.reconcile([Trigger("start")])
     assert engine.observed == 1
     path.write_text(path.read_text())  # saved, same bytes
-    w._run_pass([Trigger("spec", "spec.yaml changed")])
+    w.reconcile([Trigger("spec", "spec.yaml changed")])
     path.write_text(path.read_text() + "# a comment\n")  # new bytes, same spec
-    w._run_pass([Trigger("spec", "spec.yaml changed")])
+    w.reconcile([Trigger("spec", "spec.yaml changed")])
     assert engine.observed == 1
     path.write_text("version: 1\nproject: [\n")  # invalid: logged, nothing runs
-    w._run_pass([Trigger("spec", "spec.yaml changed")])
+    w.reconcile([Trigger("spec", "spec.yaml changed")])
     assert engine.observed == 1
     errors = [r for r in records(out) if r["event"] == "spec-error"]
     assert len(errors) == 1 and errors[0]["problems"][0]["file"] == str(path)
     assert "keeping the last good spec" in errors[0]["message"]
     # an engine event still gets its pass, with the last good spec
-    w._run_pass([Trigger("spec", "spec.yaml changed"), Trigger("event", "die x")])
+    w.reconcile([Trigger("spec", "spec.yaml changed"), Trigger("event", "die x")])
     assert engine.observed == 2 and len(records(out)) and w.spec.project == PROJECT
 
 
