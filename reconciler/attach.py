@@ -130,8 +130,8 @@ def exec_streamed(
 ) -> int:
     """Run without a TTY: output streamed as it comes (stdout and stderr apart); with `stdin`,
     its bytes are sent to the command, then end-of-file. Returns the exit code."""
-    stdout = stdout or sys.stdout.buffer
-    stderr = stderr or sys.stderr.buffer
+    stdout = stdout or _binary(sys.stdout)
+    stderr = stderr or _binary(sys.stderr)
     session = engine.exec_attach(
         container.id, list(cmd), tty=False, stdin=stdin is not None, user=user or "",
         workdir=workdir, env=env,
@@ -148,6 +148,30 @@ def exec_streamed(
     finally:
         session.close()
     return session.exit_code()
+
+
+class _TextWriter:
+    """Bytes written to a text stream that has no binary buffer (e.g. a StringIO)."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+
+    def write(self, data: bytes) -> None:
+        self.stream.write(data.decode("utf-8", errors="replace"))
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def _binary(stream):
+    return getattr(stream, "buffer", None) or _TextWriter(stream)
+
+
+def is_terminal(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 def _pump_stdin(session, stdin: BinaryIO) -> None:

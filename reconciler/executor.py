@@ -93,6 +93,7 @@ class Executor:
         self.options = options or ExecOptions()
         self.emit = on_event or (lambda event: None)
         self.image_actions = image_actions  # builds and commits (images_exec.ImageActions)
+        self._cancel = threading.Event()  # set on Ctrl-C: waits end, replacements roll back
 
     # --- scheduling ---------------------------------------------------------------------------
 
@@ -148,11 +149,23 @@ class Executor:
                             self._finish(run, i, Outcome(changes[i], "skipped", "dependency cycle"))
                         pending.clear()
                     break
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                try:
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                except KeyboardInterrupt:
+                    self._interrupt(running)
+                    raise
                 for future in done:
                     i = running.pop(future)
                     self._finish(run, i, future.result())
         return [run.outcomes[i] for i in range(len(changes))]
+
+    def _interrupt(self, running: dict[Future, int]) -> None:
+        """Ctrl-C: nothing new starts, waits (health, dependencies) end at once so that a
+        replacement restores its old container, and the changes under way finish first."""
+        self._cancel.set()
+        for future in running:
+            future.cancel()  # only those not started yet
+        wait(running)
 
     def _finish(self, run: _Run, i: int, outcome: Outcome) -> None:
         with run.lock:
@@ -374,7 +387,8 @@ class Executor:
                 raise ChangeFailed(
                     f"{what} did not become {condition} within {self.options.wait_timeout:g} s"
                 )
-            time.sleep(POLL_S)
+            if self._cancel.wait(POLL_S):
+                raise ChangeFailed(f"{what}: interrupted before it became {condition}")
 
     def _progress(self, change: Change) -> Callable[[dict[str, Any]], None]:
         def forward(detail: dict[str, Any]) -> None:

@@ -95,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
         containers = attach.project_containers(engine, spec.project)
         container = attach.find_container(containers, spec.project, args.name, args.replica)
         attach.require_running(container)
-        terminal = sys.stdin.isatty() and sys.stdout.isatty() and not args.no_tty
+        terminal = attach.is_terminal(sys.stdin) and attach.is_terminal(sys.stdout)
+        terminal = terminal and not args.no_tty
         options = {"user": args.user, "workdir": args.workdir, "env": env}
         if terminal:
             argv = attach.docker_cli_exec_argv(
@@ -106,5 +107,5 @@ def run(args: argparse.Namespace) -> int:
                 sys.stdout.flush()
                 os.execvp(argv[0], argv)  # never returns
             return attach.exec_tty(engine, container, args.command, **options)
-        stdin = sys.stdin.buffer if args.interactive else None
+        stdin = getattr(sys.stdin, "buffer", None) if args.interactive else None
         return attach.exec_streamed(engine, container, args.command, stdin=stdin, **options)

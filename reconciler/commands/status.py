@@ -67,18 +67,23 @@ def run(args: argparse.Namespace) -> int:
     spec = load(args)
     with connect() as engine:
         state = engine.observe(spec.project)
-    table = rows(spec, state, plan(spec, state))
+    result = plan(spec, state)
+    table = rows(spec, state, result)
     from reconciler.watch import annotate_rows, read_state, state_lines
 
     watch = read_state(spec.project)  # a running `reconciler watch` of this project, if any
     annotate_rows(table, watch)
+    from reconciler.resources_status import print_resources, resource_rows
+
+    resources = resource_rows(spec, state, result)
     if wants_json(args):
-        print_json({"project": spec.project, "containers": table, "watch": watch})
+        print_json({"project": spec.project, "containers": table, **resources, "watch": watch})
         return 0
     if not table:
         print(f"Project {spec.project}: no containers.")
     else:
         _print_table(spec.project, table, use_color(args))
+    print_resources(resources, use_color(args))
     for line in state_lines(watch):
         print(line)
     return 0

@@ -665,6 +665,55 @@ def test_apply_killed_during_a_replacement_is_recovered_by_the_next_apply(
     assert_converged(spec("2"), project)
 
 
+def test_ctrl_c_during_a_replacement_restores_the_old_container(
+    tmp_path, project, images, docker_client
+):
+    def spec(health: str) -> Path:
+        return write(
+            tmp_path,
+            f"""
+            version: 1
+            project: x
+            containers:
+              web:
+                image: {images.base}
+                command: ["sh", "-c", "{SERVE}"]
+                stop_timeout: 1s
+                {health}
+            """,
+        )
+
+    apply_ok(spec(""), project)
+    name = f"{project}-web-1"
+    old = ids(docker_client, project)[name]
+    never = 'healthcheck: {test: ["CMD", "false"], interval: 200ms, start_period: 60s}'
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "apply", str(spec(never)), "-p", project],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        wait_for(
+            lambda: (
+                any(ASIDE_MARK in n for n in containers(docker_client, project))
+                and len(containers(docker_client, project)) == 2
+            ),
+            what="the old container renamed aside and the new one waiting on its health",
+        )
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    assert ids(docker_client, project) == {name: old}
+    assert states(docker_client, project) == {name: "running"}
+
+
 # --- ownership ------------------------------------------------------------------------------------
 
 
