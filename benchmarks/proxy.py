@@ -18,6 +18,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 _BUF = 65536
+_COLLECTIONS = ("containers", "images", "networks", "volumes", "exec", "plugins")
+_COLLECTION_VERBS = ("json", "create", "prune", "load", "search", "get")
 _MAX_HEADER = 1 << 20
 
 
@@ -117,8 +119,11 @@ def normalise_path(target: str) -> str:
     parts = [p for p in path.split("/") if p]
     if parts and parts[0].startswith("v") and parts[0][1:2].isdigit():
         parts = parts[1:]
-    if len(parts) >= 3 and parts[0] in ("containers", "images", "networks", "volumes", "exec"):
-        parts = [parts[0], "{id}", parts[-1]]  # an image name may contain slashes
+    if parts and parts[0] in _COLLECTIONS:
+        if len(parts) >= 3:
+            parts = [parts[0], "{id}", parts[-1]]  # an image name may contain slashes
+        elif len(parts) == 2 and parts[1] not in _COLLECTION_VERBS:
+            parts = [parts[0], "{id}"]  # DELETE /containers/<id>
     return "/" + "/".join(parts)
 
 

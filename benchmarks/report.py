@@ -67,6 +67,20 @@ def step_table(sizes: Mapping[str, Any], suffix: str, has_limit: bool) -> str:
     return table(headers, rows)
 
 
+def engine_errors(sizes: Mapping[str, Any], suffix: str) -> dict[str, int]:
+    """tool -> number of `suffix` samples that ended on the engine's known network error."""
+    found: dict[str, int] = {}
+    for data in sizes.values():
+        for metric, samples in (data.get("samples") or {}).items():
+            tool, _, step = metric.partition(".")
+            if step != suffix:
+                continue
+            for sample in samples:
+                if isinstance(sample, Mapping) and sample.get("engine_error"):
+                    found[tool] = found.get(tool, 0) + 1
+    return found
+
+
 def calls_table(sizes: Mapping[str, Any]) -> str:
     rows = []
     for n, data in sorted(sizes.items(), key=lambda kv: int(kv[0])):
@@ -145,24 +159,32 @@ def watch_section(watch: Mapping[str, Any] | None) -> str:
 
 
 def startup_section(startup: Mapping[str, Any] | None) -> str:
-    """The no-op apply taken apart: each row is a process doing a bit more than the one
-    above; the last column is what that bit costs (difference of medians)."""
+    """The no-op apply taken apart: each chain row is a process doing what the row above does
+    and a bit more, and `step` is what that bit costs (difference of medians); reference rows
+    are single imports, shown against interpreter start."""
     if not startup:
         return "not measured"
     samples = startup.get("samples") or {}
     rows = []
-    previous = None
-    for title in startup.get("order") or samples:
-        wall = _summary(samples, title)
-        cpu = _cpu(samples, title)
+    previous = start = None
+    for title in startup.get("order") or ():
+        wall, cpu = _summary(samples, title), _cpu(samples, title)
         if wall is None:
             continue
         step = "" if previous is None else f"{wall.median - previous:+.3f} s"
         rows.append([title, fmt_summary(wall), fmt_summary(cpu), step])
         previous = wall.median
+        start = wall.median if start is None else start
+    for title in startup.get("reference") or ():
+        wall, cpu = _summary(samples, title), _cpu(samples, title)
+        if wall is None:
+            continue
+        step = "" if start is None else f"{wall.median - start:+.3f} s over start"
+        rows.append([f"for reference: {title}", fmt_summary(wall), fmt_summary(cpu), step])
     intro = (
-        f"The same machine doing more and more of a no-op apply on N={startup.get('n')} "
-        "containers (the `python` rows use the reconciler's interpreter)."
+        f"The same no-op apply on N={startup.get('n')} containers taken apart: each row runs "
+        "a process that does what the row above does and a bit more; `step` is what that "
+        "bit costs (difference of medians)."
     )
     return "\n".join([intro, "", table(["process", "wall", "CPU", "step"], rows)])
 
@@ -320,6 +342,16 @@ def render(results: Mapping[str, Any], notes: list[str] | None = None) -> str:
             step_table(sizes, suffix, has_limit),
             "",
         ]
+        bugs = engine_errors(sizes, suffix)
+        if bugs:
+            out += [
+                "The engine refused to remove the project network in "
+                + ", ".join(f"{count} {tool} run(s)" for tool, count in sorted(bugs.items()))
+                + " (`has active endpoints` with no container left: Docker 20.10's phantom "
+                "endpoint bug, moby/moby#43286; the network stays until dockerd restarts). "
+                "Those runs are counted as measured: everything else was removed.",
+                "",
+            ]
     out += [
         "### Engine API calls of a no-op apply",
         "",

@@ -196,8 +196,13 @@ def run_all(args, api, tmp: Path, cleanup: Cleanup, compose: str, command: str) 
                 {"wall": sample.wall, "cpu": sample.cpu}
             )
 
-        order = cycles.startup_breakdown(ctx, n, max(5, args.repeat), record)
-        results["startup"] = {"n": n, "order": order, "samples": samples}
+        chain, reference = cycles.startup_breakdown(ctx, n, max(5, args.repeat), record)
+        results["startup"] = {
+            "n": n,
+            "order": chain,
+            "reference": reference,
+            "samples": samples,
+        }
     if args.no_watch:
         results["watch"] = {"available": False, "reason": "skipped (--no-watch)"}
     else:
@@ -219,8 +224,13 @@ def run_size(ctx: cycles.Context, n: int, repeat: int) -> dict:
     calls: dict[str, dict] = {}
 
     def record(metric: str, sample: Sample) -> None:
-        samples.setdefault(metric, []).append({"wall": sample.wall, "cpu": sample.cpu})
-        log(f"  N={n} {metric:<20} {sample.wall:7.3f} s  (cpu {sample.cpu:.3f} s)")
+        entry = {"wall": sample.wall, "cpu": sample.cpu}
+        note = ""
+        if sample.tolerated:
+            entry["engine_error"] = sample.tolerated
+            note = f"  [engine: network {sample.tolerated}]"
+        samples.setdefault(metric, []).append(entry)
+        log(f"  N={n} {metric:<20} {sample.wall:7.3f} s  (cpu {sample.cpu:.3f} s){note}")
 
     tools = ["reconciler", "compose", "limit"]
     for rep in range(repeat):

@@ -154,6 +154,9 @@ def test_counter_rejects_a_non_http_stream():
         ("/v1.41/containers/json?all=1", "/containers/json"),
         ("/v1.41/containers/0123abcd/json", "/containers/{id}/json"),
         ("/v1.41/images/localhost:5000/stand-in/busybox:1/json", "/images/{id}/json"),
+        ("/v1.41/containers/0123abcd?force=1", "/containers/{id}"),
+        ("/v1.41/networks/create", "/networks/create"),
+        ("/v1.41/networks", "/networks"),
         ("/_ping", "/_ping"),
         ("/version", "/version"),
     ],
@@ -289,6 +292,16 @@ def test_render_has_every_section_and_the_command():
         assert heading in text
     assert "not measured: watch not available" in text
     assert "| 50 | 1.100 s (1.000–1.200) | 2.100 s (2.000–2.200) | 1.91× | 1.000 s" in text
+
+
+def test_render_counts_destroys_that_hit_the_engine_network_bug():
+    results = _results()
+    results["sizes"]["50"]["samples"]["compose.destroy"].append(
+        {"wall": 2.0, "cpu": 1.0, "engine_error": "has active endpoints"}
+    )
+    text = report.render(results)
+    assert "in 1 compose run(s)" in text and "moby/moby#43286" in text
+    assert "moby/moby#43286" not in report.render(_results())
 
 
 def test_targets_met():
