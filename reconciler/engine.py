@@ -13,7 +13,8 @@ arguments may be added):
 - containers: `create_container`, `start_container`, `stop_container`, `remove_container`,
   `rename_container`, `inspect_container`, `exec_run`, `changed_paths`, `anonymous_volumes`,
   `list_containers_by_label`.
-- images: `pull`, `image_id`, `remove_image`.
+- images: `pull`, `image_id`, `remove_image`, `inspect_image`, `image_users`, `build`,
+  `commit`, `create_helper_container` (a commit recipe's work container).
 - networks and volumes: `create_network`, `remove_network`, `create_volume`, `remove_volume`,
   `network_attachments`, `connect_network`, `disconnect_network`.
 - logs and interactive exec: `logs` (byte stream), `exec_attach` (ExecSession).
@@ -200,7 +201,7 @@ class Engine:
             image_id = raw.get("ImageID") or ""
             if image_id:
                 users.setdefault(image_id, []).append(name)
-            if labels.get(_spec.LABEL_PROJECT) == project:
+            if owned_container(labels, project):
                 owned.append(_observed_container(raw, name, labels))
             else:
                 foreign[name] = raw.get("Id", "")
@@ -464,6 +465,131 @@ class Engine:
         action = f"cannot remove image {image}"
         with contextlib.suppress(NotFound), self._translate(action):
             self._api.remove_image(image, force=force, noprune=False)
+
+    def inspect_image(self, reference: str) -> dict[str, Any] | None:
+        """{'id', 'tags', 'labels', 'cmd', 'entrypoint', 'env', 'workdir', 'user',
+        'exposed_ports', 'parent'} of an image (reference or id); None when absent."""
+        try:
+            with self._translate(f"cannot inspect image {reference}"):
+                raw = self._api.inspect_image(reference)
+        except NotFound:
+            return None
+        config = raw.get("Config") or {}
+        return {
+            "id": raw.get("Id", ""),
+            "tags": [t for t in raw.get("RepoTags") or () if "<none>" not in t],
+            "labels": dict(config.get("Labels") or {}),
+            "cmd": config.get("Cmd"),
+            "entrypoint": config.get("Entrypoint"),
+            "env": list(config.get("Env") or ()),
+            "workdir": config.get("WorkingDir") or "",
+            "user": config.get("User") or "",
+            "exposed_ports": sorted((config.get("ExposedPorts") or {}).keys()),
+            "parent": raw.get("Parent") or "",
+        }
+
+    def image_users(self, image_id: str) -> list[str]:
+        """Names of every container (any owner, running or not) created from exactly this
+        image: one filtered list call."""
+        with self._translate(f"cannot list the containers of image {image_id}"):
+            raw = self._api.containers(all=True, filters={"ancestor": image_id})
+        return sorted(_container_name(r) for r in raw if r.get("ImageID") == image_id)
+
+    def build(
+        self,
+        context: Any,
+        tag: str,
+        *,
+        dockerfile: str = "Dockerfile",
+        buildargs: Mapping[str, str] | None = None,
+        target: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        progress: ProgressFn | None = None,
+    ) -> str:
+        """Build `tag` from an uncompressed tar of the context (a file object) with the
+        engine's classic builder; returns the image id. Never pulls (pull=False: the caller
+        makes sure every FROM image is present). Each decoded stream event goes to `progress`.
+        A failing step raises ImageError naming the step and the tail of its output."""
+        action = f"cannot build {tag}"
+        state = _BuildLog()
+        image_id: str | None = None
+        try:
+            with self._translate(action):
+                stream = self._api.build(
+                    fileobj=context,
+                    custom_context=True,
+                    tag=tag,
+                    dockerfile=dockerfile,
+                    buildargs=dict(buildargs or {}),
+                    target=target or None,
+                    labels=dict(labels or {}),
+                    rm=True,
+                    forcerm=True,
+                    pull=False,
+                    decode=True,
+                    use_config_proxy=False,
+                )
+                for event in stream:
+                    if not isinstance(event, dict):
+                        continue
+                    if event.get("error") or event.get("errorDetail"):
+                        detail = event.get("errorDetail") or {}
+                        cause = event.get("error") or detail.get("message") or str(detail)
+                        raise ImageError(state.failure(action, str(cause)))
+                    text = event.get("stream")
+                    if isinstance(text, str):
+                        state.feed(text)
+                    aux = event.get("aux")
+                    if isinstance(aux, dict) and isinstance(aux.get("ID"), str):
+                        image_id = aux["ID"]
+                    if progress is not None:
+                        progress(event)
+        except (ImageError, EngineUnavailable):
+            raise
+        except EngineError as exc:
+            cause = str(exc).removeprefix(f"{action}: ")
+            raise ImageError(state.failure(action, cause)) from exc
+        image_id = image_id or self.image_id(tag)
+        if image_id is None:
+            raise ImageError(f"{action}: the engine reported no error but has no such image")
+        return image_id
+
+    def create_helper_container(self, image: str, name: str, entrypoint: list[str]) -> str:
+        """Create (not start) a bare container of `image` running `entrypoint` with an empty
+        CMD and no labels (a commit recipe's work container: nothing of it may leak into the
+        committed image's config). Name in use -> Conflict; image missing -> NotFound."""
+        body = {
+            "Image": image,
+            "Entrypoint": list(entrypoint),
+            "Cmd": [],
+            "Labels": {},
+            "AttachStdin": False,
+            "AttachStdout": False,
+            "AttachStderr": False,
+            "Tty": False,
+            "OpenStdin": False,
+            "HostConfig": {},
+        }
+        action = f"cannot create container {name}"
+        with self._translate(
+            action,
+            conflict=lambda e: f"{action}: the name {name} is already in use ({e})",
+            not_found=lambda e: f"{action}: image {image} not found ({e})",
+        ):
+            return self._api.create_container_from_config(body, name=name)["Id"]
+
+    def commit(self, container_id: str, reference: str, conf: Mapping[str, Any]) -> str:
+        """Commit a container as `reference` with the image config `conf` (Engine API
+        ContainerConfig: Cmd, Entrypoint, Env, WorkingDir, ExposedPorts, User, Labels; fields
+        left out are taken from the container). Returns the new image id."""
+        from docker.utils import parse_repository_tag
+
+        repository, tag = parse_repository_tag(reference)
+        with self._translate(f"cannot commit {reference}"):
+            result = self._api.commit(
+                container_id, repository=repository, tag=tag or "latest", conf=dict(conf)
+            )
+        return str(result["Id"])
 
     # --- networks and volumes --------------------------------------------------------------
     def create_network(
@@ -861,6 +987,15 @@ def _healthcheck(healthcheck: Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
+def owned_container(labels: Mapping[str, str], project: str) -> bool:
+    """A container of `project`: its labels name the project and it is a container. A
+    container someone creates from an image the project built inherits the image's labels
+    (kind `image`): it is not the project's and is never changed or removed."""
+    if labels.get(_spec.LABEL_PROJECT) != project:
+        return False
+    return labels.get(_spec.LABEL_KIND, "container") == "container"
+
+
 def _container_name(raw: Mapping[str, Any]) -> str:
     names = raw.get("Names") or []
     # Legacy links add names like "/other/alias": the container's own has one slash.
@@ -985,6 +1120,47 @@ def _root_cause(exc: BaseException) -> str:
             break
         exc = inner
     return str(exc) or type(exc).__name__
+
+
+_BUILD_STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # the builder paints a step's stderr red
+_BUILD_NOISE = re.compile(
+    r"^ ---> |^Removing intermediate container |^Successfully (built|tagged) "
+)
+
+
+class _BuildLog:
+    """Follows a classic-builder stream: the current step and the last lines of its output,
+    for the error message of a failing build."""
+
+    TAIL = 10
+
+    def __init__(self) -> None:
+        self.step: str | None = None  # "3/5 RUN make"
+        self.tail: list[str] = []
+        self._partial = ""
+
+    def feed(self, text: str) -> None:
+        text = self._partial + text
+        lines = text.split("\n")
+        self._partial = lines.pop()
+        for line in lines:
+            line = _ANSI.sub("", line).rstrip("\r")
+            match = _BUILD_STEP.match(line)
+            if match:
+                self.step = f"{match.group(1)}/{match.group(2)} {match.group(3)}"
+                self.tail = []
+            elif line.strip() and not _BUILD_NOISE.match(line):
+                self.tail = [*self.tail, line][-self.TAIL :]
+
+    def failure(self, action: str, cause: str) -> str:
+        if self._partial.strip():
+            self.feed("\n")
+        where = f" at step {self.step}" if self.step else ""
+        message = f"{action}: failed{where}: {cause.strip()}"
+        if self.tail:
+            message += "\n" + "\n".join(f"    | {line}" for line in self.tail)
+        return message
 
 
 def _pull_cause(cause: str) -> str:
