@@ -210,11 +210,16 @@ class Executor:
         action = change.action
         if action is Action.PULL:
             image_id = self.engine.pull(change.target.name, self._progress(change))
+            if (change.before or {}).get("id") == image_id:  # policy always, nothing new
+                return "unchanged", f"pulled; image {image_id[:19]} unchanged", None
             return "done", f"pulled {image_id[:19]}", None
         if action in (Action.BUILD, Action.COMMIT, Action.REMOVE_IMAGE):
             if self.image_actions is None:
                 raise EngineError(f"{action} is not supported by this executor")
-            return "done", self.image_actions.run(change, self._progress(change)), None
+            # a message, or (status, message): "unchanged" when nothing had to be made
+            result = self.image_actions.run(change, self._progress(change))
+            status, message = result if isinstance(result, tuple) else ("done", result)
+            return status, message, None
         if action in resources_exec.ACTIONS:
             return "done", resources_exec.run(self.engine, self.project, change), None
         if action is Action.REMOVE:

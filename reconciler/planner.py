@@ -3,8 +3,8 @@
 Called by the plan/apply/status commands and by watch. Containers are compared through the
 config hash label (spec.config_hash over spec.container_config, which includes the resolved
 image ID); field diffs come from the config JSON label. Crash leftovers of a replacement (a
-container renamed aside) are recovered from the labels. Images: pulls by policy here; builds
-and commits are decided by images_plan.py.
+container renamed aside) are recovered from the labels. Images (pulls, builds, commits and
+their removal) are decided by images_plan.py.
 """
 
 from __future__ import annotations
@@ -44,10 +44,19 @@ def image_address(key: str) -> str:
     return Target("image", key).address
 
 
-def plan(spec: Spec, state: State, options: PlanOptions = PlanOptions()) -> Plan:
+def plan(
+    spec: Spec,
+    state: State,
+    options: PlanOptions = PlanOptions(),
+    sources: Mapping[str, Any] | None = None,
+) -> Plan:
+    """`sources`: images key -> buildcontext.BuildSource, computed before planning (I/O) by
+    reconcile.make_plan; without it, a built image that is present counts as up to date."""
+    from reconciler import images_plan
+
     errors: list[Problem] = []
     warnings: list[str] = []
-    image_changes = _plan_images(spec, state, errors)
+    image_changes = images_plan.plan_images(spec, state, errors, sources)
     pending_images = {
         c.target.name: c.address for c in image_changes if c.action is not Action.UNCHANGED
     }
@@ -57,6 +66,9 @@ def plan(spec: Spec, state: State, options: PlanOptions = PlanOptions()) -> Plan
     resource_changes += resources_plan.plan_volumes(spec, state, errors, warnings)
     container_changes = _plan_containers(spec, state, options, pending_images, errors, warnings)
     removals = resources_plan.plan_network_removals(spec, state, container_changes)
+    removals += images_plan.plan_image_removals(
+        spec, state, image_changes, container_changes, warnings, options.prune, sources
+    )
     changes = (
         tuple(image_changes) + tuple(resource_changes) + tuple(container_changes) + tuple(removals)
     )
@@ -66,49 +78,6 @@ def plan(spec: Spec, state: State, options: PlanOptions = PlanOptions()) -> Plan
         warnings=tuple(warnings),
         errors=tuple(sorted(errors, key=Problem.sort_key)),
     )
-
-
-# --- images --------------------------------------------------------------------------------------
-
-
-def _plan_images(spec: Spec, state: State, errors: list[Problem]) -> list[Change]:
-    """Pull images by policy. Raw references used by containers are pulled when missing."""
-    from reconciler import images_plan
-
-    changes: list[Change] = []
-    for key, image in spec.images.items():
-        if image.kind == "pull":
-            changes.append(_plan_pull(key, image.reference, image.policy, state, image, errors))
-        else:
-            changes.append(images_plan.plan_built_image(spec, image, state, errors))
-    raw_refs = sorted(
-        {c.image for c in spec.containers.values() if c.image not in spec.images and c.replicas}
-    )
-    for ref in raw_refs:
-        changes.append(_plan_pull(ref, ref, "if-missing", state, None, errors))
-    return changes
-
-
-def _plan_pull(key, reference, policy, state: State, image, errors: list[Problem]) -> Change:
-    target = Target("image", key, None, reference)
-    present = state.image_id(reference)
-    after = {"reference": reference, "policy": policy}
-    before = {"reference": reference, "id": present} if present else None
-    if policy == "always":
-        return Change(Action.PULL, target, "policy always", before=before, after=after)
-    if present:
-        return Change(Action.UNCHANGED, target, "present", before=before, after=after)
-    if policy == "never":
-        errors.append(
-            Problem(
-                f"image {reference} is not present locally and its policy is `never`; "
-                "load or pull it first, or set `policy: if-missing`",
-                image.location if image else None,
-                f"images.{key}.policy" if image else "",
-            )
-        )
-        return Change(Action.UNCHANGED, target, "missing (policy never)", after=after)
-    return Change(Action.PULL, target, "missing locally", after=after)
 
 
 # --- containers ----------------------------------------------------------------------------------
@@ -396,6 +365,9 @@ class DestroyOptions:
     volumes: bool = False  # also remove the project's named volumes
     images: bool = False  # also remove the project's images
     keep: frozenset[str] = frozenset()  # network/volume names never removed (the externals)
+    # with `images`: the references the spec pulls (images_plan.pulled_references), untagged
+    # when no container outside the project uses them
+    pulled: tuple[str, ...] = ()
 
 
 def plan_destroy(project: str, state: State, options: DestroyOptions = DestroyOptions()) -> Plan:
@@ -407,5 +379,12 @@ def plan_destroy(project: str, state: State, options: DestroyOptions = DestroyOp
     ]
     from reconciler.resources_plan import plan_destroy_resources
 
+    containers = list(changes)
     changes += plan_destroy_resources(state, changes, options.volumes, options.keep)
-    return Plan(project=project, changes=tuple(changes))
+    warnings: list[str] = []
+    if options.images:
+        from reconciler.images_plan import plan_destroy_images
+
+        image_changes, warnings = plan_destroy_images(project, state, containers, options.pulled)
+        changes += image_changes
+    return Plan(project=project, changes=tuple(changes), warnings=tuple(warnings))

@@ -33,10 +33,14 @@ class PassResult:
 
 
 def make_plan(spec: Spec, engine, options: PlanOptions = PlanOptions()) -> tuple[Plan, State]:
-    """Observe the engine and plan; replacements get a warning when `docker diff` shows
-    changes made inside the container that the replacement would discard."""
+    """Read the build contexts (source hashes, cached by stat), observe the engine and plan;
+    replacements get a warning when `docker diff` shows changes made inside the container
+    that the replacement would discard."""
+    from reconciler.buildcontext import build_sources
+
+    sources = build_sources(spec)
     state = engine.observe(spec.project)
-    result = plan(spec, state, options)
+    result = plan(spec, state, options, sources=sources)
     return annotate(result, engine), state
 
 

@@ -77,6 +77,10 @@ class EventPrinter:
         if event.get("event") == "progress":
             self._progress(event)
             return
+        if self.progress and event.get("event") in ("done", "failed", "skipped", "unchanged"):
+            from reconciler.progress import finish
+
+            finish(str(event.get("address")))
         line = event_line(event, self.color)
         if line:
             print(line, flush=True)
@@ -84,6 +88,7 @@ class EventPrinter:
     def _progress(self, event: dict) -> None:
         from reconciler.progress import show_progress
 
+        self.progress = True
         show_progress(event, verbose=self.verbose)
 
     def plan(self, plan) -> None:
@@ -106,6 +111,11 @@ class EventPrinter:
     def summary(self, result) -> None:
         from reconciler.executor import summarise
         from reconciler.output import print_json
+
+        if self.progress:
+            from reconciler.progress import stop_progress
+
+            stop_progress()
 
         counts = summarise(list(result.outcomes))
         failures = [o for o in result.outcomes if o.status == "failed"]

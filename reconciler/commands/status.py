@@ -59,6 +59,67 @@ def rows(spec, state, plan) -> list[dict]:
     return sorted(out, key=lambda r: (r["key"], r["replica"] or 0, r["container"]))
 
 
+def image_rows(state, plan) -> list[dict]:
+    """One row per image of the spec (and per direct reference its containers or commits
+    use), plus the project's images that the plan removes."""
+    from reconciler.plan import Action
+
+    own = {oc.name for oc in state.containers}
+    rows_: list[dict] = []
+    for change in plan.changes:
+        if change.target.kind != "image":
+            continue
+        before = change.before or {}
+        after = change.after or {}
+        image_id = before.get("id") or state.image_id(change.target.name) or ""
+        removal = change.action is Action.REMOVE_IMAGE
+        always = change.action is Action.PULL and after.get("policy") == "always" and image_id
+        up_to_date = change.action is Action.UNCHANGED or bool(always)
+        kind = "leftover" if removal else after.get("kind", "")
+        users = state.image_users.get(image_id, ()) if image_id else ()
+        rows_.append(
+            {
+                "image": change.target.key,
+                "reference": change.target.name,
+                "kind": kind,
+                "id": image_id,
+                "present": bool(image_id),
+                "used_by": [n for n in users if n in own],  # the project's containers
+                "other_users": sum(1 for n in users if n not in own),
+                "up_to_date": up_to_date and not removal,
+                "pending": None
+                if change.action is Action.UNCHANGED
+                else f"{change.action}: {change.reason}",
+            }
+        )
+    return rows_
+
+
+def _print_images(table: list[dict], color: bool) -> None:
+    from rich.table import Table
+
+    from reconciler.output import console
+
+    t = Table(title="images", title_justify="left", box=None, pad_edge=False)
+    for column in ("IMAGE", "REFERENCE", "KIND", "ID", "USED BY", "UP TO DATE"):
+        t.add_column(column, no_wrap=column not in ("USED BY", "UP TO DATE"))
+    for r in table:
+        if r["up_to_date"]:
+            verdict = "yes" if not r["pending"] else "yes (pulled again on apply: policy always)"
+        else:
+            verdict = f"no ({r['pending']})"
+        t.add_row(
+            r["image"],
+            r["reference"],
+            r["kind"],
+            r["id"].removeprefix("sha256:")[:12] or "missing",
+            ", ".join(r["used_by"] + ([f"+{r['other_users']} other"] if r["other_users"] else []))
+            or "-",
+            verdict,
+        )
+    console(color=color).print(t)
+
+
 def run(args: argparse.Namespace) -> int:
     from reconciler.commands.common import connect, load
     from reconciler.output import print_json, use_color, wants_json
@@ -67,8 +128,11 @@ def run(args: argparse.Namespace) -> int:
     spec = load(args)
     with connect() as engine:
         state = engine.observe(spec.project)
-    result = plan(spec, state)
+    from reconciler.buildcontext import build_sources
+
+    result = plan(spec, state, sources=build_sources(spec))
     table = rows(spec, state, result)
+    images = image_rows(state, result)
     from reconciler.watch import annotate_rows, read_state, state_lines
 
     watch = read_state(spec.project)  # a running `reconciler watch` of this project, if any
@@ -77,12 +141,22 @@ def run(args: argparse.Namespace) -> int:
 
     resources = resource_rows(spec, state, result)
     if wants_json(args):
-        print_json({"project": spec.project, "containers": table, **resources, "watch": watch})
+        print_json(
+            {
+                "project": spec.project,
+                "containers": table,
+                "images": images,
+                **resources,
+                "watch": watch,
+            }
+        )
         return 0
     if not table:
         print(f"Project {spec.project}: no containers.")
     else:
         _print_table(spec.project, table, use_color(args))
+    if images:
+        _print_images(images, use_color(args))
     print_resources(resources, use_color(args))
     for line in state_lines(watch):
         print(line)

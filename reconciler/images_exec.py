@@ -1,0 +1,272 @@
+"""Runs the image changes the planner decided: BUILD, COMMIT and REMOVE_IMAGE.
+
+The executor calls `ImageActions(spec, engine).run(change, progress)` for these actions
+(reconcile._default_image_actions builds it); `run` returns a message, or a (status, message)
+pair when nothing had to be done ("unchanged": a conditional build or commit whose base kept
+its ID, an image that turned out to be still in use). Every failure is an ImageError whose
+message names the image and the cause.
+
+- build: the context archive is written by buildcontext.write_archive, which hashes exactly
+  the bytes sent, so the source-hash label describes what was built. Every FROM image must be
+  present: a build never pulls.
+- commit: one work container of the base (an idle shell, no labels), each `run` step through
+  `sh -c` with `docker exec`, in order, then a commit with the recipe's `changes` and the
+  ownership + source-hash labels. The work container is removed on success and on failure.
+- remove: only an image that nothing uses any more, tagged with nothing but the reference it
+  was made under; anything else is kept and said so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from reconciler import buildcontext
+from reconciler.errors import Conflict, EngineError, EngineUnavailable, ImageError
+from reconciler.images_plan import (
+    LABEL_BASES,
+    LABEL_MANIFEST,
+    LABEL_REFERENCE,
+    commit_inputs,
+    commit_source_hash,
+    decode_bases,
+    encode_manifest,
+    names_text,
+)
+from reconciler.plan import Action, Change
+from reconciler.spec import (
+    LABEL_SOURCE_HASH,
+    CommitChanges,
+    Spec,
+    canonical_json,
+    ownership_labels,
+)
+from reconciler.state import normalise_reference
+
+ProgressFn = Callable[[dict[str, Any]], None]
+Result = str | tuple[str, str]
+
+# The commit work container idles until it is removed (SIGTERM ends it at once).
+IDLE = ["/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"]
+OUTPUT_TAIL = 10
+
+
+def short_id(image_id: str) -> str:
+    return image_id.removeprefix("sha256:")[:12]
+
+
+class ImageActions:
+    def __init__(self, spec: Spec, engine) -> None:
+        self.spec = spec
+        self.engine = engine
+
+    def run(self, change: Change, progress: ProgressFn | None = None) -> Result:
+        progress = progress or (lambda event: None)
+        if change.action is Action.BUILD:
+            return self.build(change, progress)
+        if change.action is Action.COMMIT:
+            return self.commit(change, progress)
+        if change.action is Action.REMOVE_IMAGE:
+            return self.remove(change)
+        raise ImageError(f"{change.action} is not an image action")
+
+    # --- build -----------------------------------------------------------------------------------
+
+    def build(self, change: Change, progress: ProgressFn) -> Result:
+        image = self.spec.images[change.target.key]
+        build = image.build
+        if build is None:
+            raise ImageError(f"images.{image.key} is not a build")
+        ref = image.reference
+        found: dict[str, dict[str, str]] = {}
+
+        def labels_for(source: buildcontext.BuildSource) -> dict[str, str]:
+            found["bases"] = bases = self._base_ids(ref, source.bases)
+            return {
+                **build.labels,
+                **ownership_labels(self.spec.project, image.key, "image"),
+                LABEL_SOURCE_HASH: source.hash,
+                LABEL_MANIFEST: encode_manifest(
+                    {"files": dict(source.manifest), "inputs": dict(source.inputs)}
+                ),
+                LABEL_BASES: canonical_json(bases),
+                LABEL_REFERENCE: ref,
+            }
+
+        with tempfile.TemporaryFile() as archive:
+            try:
+                written = buildcontext.write_archive(build, archive, labels_for)
+            except (OSError, ValueError) as exc:
+                raise ImageError(
+                    f"cannot build {ref}: cannot read the build context: {exc}"
+                ) from exc
+            if change.conditional:
+                current = self.engine.inspect_image(ref)
+                labels = (current or {}).get("labels") or {}
+                if (
+                    labels.get(LABEL_SOURCE_HASH) == written.source.hash
+                    and decode_bases(labels.get(LABEL_BASES)) == found["bases"]
+                ):
+                    return "unchanged", "base image ID unchanged; nothing to rebuild"
+            archive.seek(0)
+            image_id = self.engine.build(
+                archive,
+                ref,
+                dockerfile=written.dockerfile,
+                buildargs=build.args,
+                target=build.target,
+                labels=written.api_labels,
+                progress=progress,
+            )
+        return f"built {short_id(image_id)}"
+
+    def _base_ids(self, ref: str, bases: tuple[str, ...]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for base in bases:
+            base_id = self.engine.image_id(base)
+            if base_id is None:
+                raise ImageError(
+                    f"cannot build {ref}: the Dockerfile builds FROM {base}, which is not "
+                    "present locally; builds never pull: add it under `images:` with `pull:`"
+                )
+            out[base] = base_id
+        return out
+
+    # --- commit ----------------------------------------------------------------------------------
+
+    def commit(self, change: Change, progress: ProgressFn) -> Result:
+        image = self.spec.images[change.target.key]
+        recipe = image.commit
+        if recipe is None:
+            raise ImageError(f"images.{image.key} is not a commit")
+        ref = image.reference
+        base_ref = self.spec.image_reference(recipe.base)
+        base = self.engine.inspect_image(base_ref)
+        if base is None:
+            raise ImageError(f"cannot commit {ref}: base image {base_ref} is not present locally")
+        source = commit_source_hash(base["id"], recipe)
+        if change.conditional:
+            current = self.engine.inspect_image(ref)
+            if current and current["labels"].get(LABEL_SOURCE_HASH) == source:
+                return "unchanged", "base image ID unchanged; nothing to commit"
+        labels = {
+            **ownership_labels(self.spec.project, image.key, "image"),
+            LABEL_SOURCE_HASH: source,
+            LABEL_MANIFEST: encode_manifest({"inputs": commit_inputs(recipe)}),
+            LABEL_BASES: canonical_json({base_ref: base["id"]}),
+            LABEL_REFERENCE: ref,
+        }
+        name = f"{self.spec.project}--commit--{image.key}"
+        try:
+            self.engine.remove_container(name)  # a leftover of an interrupted run
+            cid = self.engine.create_helper_container(base["id"], name, IDLE)
+        except (ImageError, EngineUnavailable):
+            raise
+        except EngineError as exc:
+            raise ImageError(f"cannot commit {ref}: {exc}") from exc
+        try:
+            image_id = self._run_steps_and_commit(cid, ref, recipe, base, labels, progress)
+        finally:
+            with contextlib.suppress(EngineError):
+                self.engine.remove_container(cid, volumes=True)
+        return f"committed {short_id(image_id)}"
+
+    def _run_steps_and_commit(self, cid, ref, recipe, base, labels, progress) -> str:
+        try:
+            self.engine.start_container(cid)
+            total = len(recipe.run)
+            for number, step in enumerate(recipe.run, start=1):
+                progress({"stream": f"Step {number}/{total} : RUN {step}\n"})
+                code, output = self.engine.exec_run(cid, ["/bin/sh", "-c", step])
+                if output:
+                    progress({"stream": output if output.endswith("\n") else output + "\n"})
+                if code != 0:
+                    tail = [line for line in output.splitlines() if line.strip()][-OUTPUT_TAIL:]
+                    message = (
+                        f"cannot commit {ref}: step {number}/{total} ({step}) exited with "
+                        f"code {code}"
+                    )
+                    if tail:
+                        message += "\n" + "\n".join(f"    | {line}" for line in tail)
+                    raise ImageError(message)
+            return self.engine.commit(cid, ref, commit_config(base, recipe.changes, labels))
+        except (ImageError, EngineUnavailable):
+            raise
+        except EngineError as exc:
+            raise ImageError(f"cannot commit {ref}: {exc}") from exc
+
+    # --- remove ----------------------------------------------------------------------------------
+
+    def remove(self, change: Change) -> Result:
+        extra = change.extra
+        untag = extra.get("untag")
+        if untag:
+            image_id = self.engine.image_id(untag)
+            if image_id is None:
+                return "unchanged", "already gone"
+            users = self.engine.image_users(image_id)
+            if users:
+                return "unchanged", f"kept: still used by container(s) {names_text(users)}"
+            return self._remove(untag, f"removed {untag}")
+        image_id = extra["image_id"]
+        info = self.engine.inspect_image(image_id)
+        if info is None:
+            return "unchanged", "already gone"
+        reference = extra.get("reference")
+        tags = {normalise_reference(t) for t in info["tags"]}
+        mine = normalise_reference(reference) if reference else None
+        if extra.get("superseded") and mine in tags:
+            return "unchanged", "still the current image (nothing new was made); kept"
+        others = sorted(tags - {mine})
+        if others:
+            return "unchanged", f"kept: also tagged {', '.join(others)}"
+        users = self.engine.image_users(image_id)
+        if users:
+            return "unchanged", f"kept: still used by container(s) {names_text(users)}"
+        return self._remove(image_id, f"removed {short_id(image_id)}")
+
+    def _remove(self, image: str, message: str) -> Result:
+        try:
+            self.engine.remove_image(image)
+        except Conflict as exc:
+            return "unchanged", f"kept: {exc}"
+        return message
+
+
+def commit_config(
+    base: Mapping[str, Any], changes: CommitChanges, labels: Mapping[str, str]
+) -> dict[str, Any]:
+    """The committed image's config: the base image's, with the recipe's changes (Dockerfile
+    semantics: a new ENTRYPOINT clears the inherited CMD) and the labels. Cmd and Entrypoint
+    are always given (an empty list, not null) so that nothing of the work container leaks."""
+    if changes.entrypoint is not None:
+        entrypoint = list(changes.entrypoint)
+    else:
+        entrypoint = list(base.get("entrypoint") or [])
+    if changes.cmd is not None:
+        cmd = list(changes.cmd)
+    elif changes.entrypoint is not None:
+        cmd = []
+    else:
+        cmd = list(base.get("cmd") or [])
+    env: dict[str, str] = {}
+    for item in base.get("env") or ():
+        name, _, value = item.partition("=")
+        env[name] = value
+    env.update(changes.env)
+    exposed = {p if "/" in p else f"{p}/tcp": {} for p in base.get("exposed_ports") or ()}
+    exposed.update({p if "/" in p else f"{p}/tcp": {} for p in changes.expose})
+    conf: dict[str, Any] = {
+        "Entrypoint": entrypoint,
+        "Cmd": cmd,
+        "Env": [f"{k}={v}" for k, v in env.items()],
+        "ExposedPorts": exposed,
+        "Labels": {**(base.get("labels") or {}), **changes.labels, **labels},
+    }
+    if changes.workdir:
+        conf["WorkingDir"] = changes.workdir
+    if changes.user:
+        conf["User"] = changes.user
+    return conf
