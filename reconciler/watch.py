@@ -49,6 +49,10 @@ FILE_EVENT_TYPES = frozenset({"created", "modified", "deleted", "moved", "closed
 # Events after which the container list may lag (see Watcher._settle).
 SETTLE_ACTIONS = frozenset({"die", "stop", "oom"})
 SETTLE_MAX = 10  # inspects per pass at most
+# Events that say someone else stopped or killed a container (docker stop/kill): its death is
+# drift, restarted at once, not a crash loop. Remembered this long (a stop may take a while).
+EXTERNAL_ACTIONS = frozenset({"kill", "stop"})
+KILL_MEMORY_S = 120.0
 STATE_SUFFIX = ".watch.json"
 HEALTH_CHECK_S = 1.0  # how often the loop checks its watcher threads
 
@@ -220,10 +224,16 @@ class CrashBackoff:
         self.holds = 0  # how many times a start was held back (a metric)
 
     def wants_start(
-        self, name: str, address: str, now: float, exit_code: int | None = None
+        self,
+        name: str,
+        address: str,
+        now: float,
+        exit_code: int | None = None,
+        external: bool = False,
     ) -> tuple[float, bool]:
         """The plan wants to start `name`, which is not running. Returns (seconds to hold it
-        back, 0 = start now; whether this call counted a new death)."""
+        back, 0 = start now; whether this call counted a new death). `external`: it died
+        because someone stopped or killed it (`docker stop/kill`): drift, not a crash."""
         rec = self.records.setdefault(name, CrashRecord(address))
         rec.address = address
         new_death = not rec.dead
@@ -231,7 +241,7 @@ class CrashBackoff:
             rec.dead = True
             rec.exit_code = exit_code
             ran = rec.ran = None if rec.last_start is None else now - rec.last_start
-            if ran is not None and ran < self.reset:
+            if ran is not None and ran < self.reset and not external:
                 rec.quick_exits += 1
                 rec.delay = min(self.initial * 2 ** (rec.quick_exits - 1), self.maximum)
             else:
@@ -964,6 +974,7 @@ class Watcher:
         self.server: MetricsServer | None = None
         self._stop = threading.Event()
         self._own: dict[str, float] = {}  # container id -> expiry (inf while its pass runs)
+        self._killed: dict[str, float] = {}  # container id -> when someone else killed/stopped it
         self._own_lock = threading.Lock()
         self._passes = 0
         self._pass_generation = 0
@@ -1202,6 +1213,16 @@ class Watcher:
         self._print(report)
         self._write_state()
 
+    def _note_kills(self, triggers: Iterable[Trigger]) -> None:
+        """Remember containers that someone stopped or killed (their `kill`/`stop` events;
+        our own pass's are ignored upstream): their death is drift, not a crash loop."""
+        now = self.clock()
+        for t in triggers:
+            if t.action in EXTERNAL_ACTIONS and t.ref:
+                self._killed[t.ref] = now
+        for cid in [c for c, at in self._killed.items() if now - at > KILL_MEMORY_S]:
+            del self._killed[cid]
+
     def _execute(self, report: PassReport) -> None:
         from reconciler.errors import PlanError
         from reconciler.executor import ExecOptions
@@ -1209,6 +1230,7 @@ class Watcher:
         from reconciler.reconcile import run_pass
 
         spec = self.spec
+        self._note_kills(report.triggers)
         self._settle(report.triggers)
         try:
             result = run_pass(
@@ -1244,6 +1266,7 @@ class Watcher:
                 "name": change.target.name,
                 "action": str(change.action),
                 "message": o.message,
+                "seconds": round(o.seconds, 3),  # the engine's work on this change
             }
             if o.status == "done":
                 report.done.append(entry)
@@ -1297,7 +1320,8 @@ class Watcher:
     def _hold_crash_loop(self, change, oc, now: float, report: PassReport):
         name = change.target.name
         exit_code = oc.exit_code if oc is not None else None
-        wait, new_death = self.crash.wants_start(name, change.address, now, exit_code)
+        external = oc is not None and oc.id in self._killed
+        wait, new_death = self.crash.wants_start(name, change.address, now, exit_code, external)
         rec = self.crash.records[name]
         if new_death and rec.quick_exits:
             with self.metrics.lock:

@@ -317,10 +317,9 @@ def test_killed_stopped_and_removed_containers_come_back(
     keys = ("killed", "stopped", "removed")
     spec.write_text(spec_text(project, {k: sleeper(images.base) for k in keys}))
     port = free_port()
-    # --backoff-reset 0: no crash-loop backoff, so that these kills, seconds after the
-    # containers started, are drift (restarted at once) rather than quick exits (the first
-    # restart of which waits 1 s; see test_a_crash_loop_backs_off_and_shows_in_status)
-    w = watch(spec, project, "--backoff-reset", "0", "--metrics-addr", f"127.0.0.1:{port}")
+    # killed or stopped by someone seconds after their start: drift, restarted at once (a
+    # container dying by itself that soon is a crash loop: test_a_crash_loop_backs_off_...)
+    w = watch(spec, project, "--metrics-addr", f"127.0.0.1:{port}")
     names = {k: f"{project}-{k}-1" for k in keys}
     ids = {
         k: wait_for(lambda n=n: running_with(docker_client, n), what=n)["id"]
@@ -329,19 +328,26 @@ def test_killed_stopped_and_removed_containers_come_back(
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
         assert r.status == 200
 
-    def back(name: str, how: Callable[[], None]) -> float:
-        started = time.monotonic()
+    def back(name: str, how: Callable[[], None], what: str) -> None:
+        seen = len(w.passes())
         how()
+        started = time.monotonic()  # when the kill/stop/rm call returned
         wait_for(lambda: running_with(docker_client, name), what=f"{name} back")
-        return time.monotonic() - started
+        total = time.monotonic() - started
+
+        def repair():
+            later = w.passes()[seen:]
+            return next((p for p in later if any(c["name"] == name for c in p["changes"])), None)
+
+        change = next(c for c in wait_for(repair, what="its pass")["changes"] if c["name"] == name)
+        measured(f"{what} -> running again", total)
+        measured(f"  of which the engine's {change['action']}", change["seconds"])
 
     api = docker_client.api
-    t_kill = back(names["killed"], lambda: api.kill(names["killed"]))
-    t_stop = back(names["stopped"], lambda: api.stop(names["stopped"], timeout=5))
-    t_rm = back(names["removed"], lambda: api.remove_container(names["removed"], force=True))
-    measured("docker kill -> running again", t_kill)
-    measured("docker stop (from its start) -> running again", t_stop)
-    measured("docker rm -f -> running again", t_rm)
+    back(names["killed"], lambda: api.kill(names["killed"]), "docker kill")
+    back(names["stopped"], lambda: api.stop(names["stopped"], timeout=5), "docker stop")
+    rm = names["removed"]
+    back(rm, lambda: api.remove_container(rm, force=True), "docker rm -f")
     assert container_state(docker_client, names["killed"])["id"] == ids["killed"]
     assert container_state(docker_client, names["removed"])["id"] != ids["removed"]
     m = wait_for(lambda: (x := metrics(port))["drift_repairs_total"] >= 3 and x, what="metrics")

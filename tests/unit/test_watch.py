@@ -101,6 +101,14 @@ def test_a_death_after_a_stable_run_restarts_at_once_and_forgets_past_crashes():
     assert cb.wants_start("w", "a", 30.0) == (0.0, True)
 
 
+def test_a_container_someone_killed_is_drift_not_a_crash():
+    cb = CrashBackoff()
+    cb.started("w", "a", 0.0)
+    assert cb.wants_start("w", "a", 0.5, exit_code=137, external=True) == (0.0, True)
+    cb.started("w", "a", 0.6)
+    assert cb.wants_start("w", "a", 0.7)[0] == 1.0  # dying by itself is a quick exit
+
+
 def test_a_container_never_started_by_us_and_a_fresh_one_start_at_once():
     cb = CrashBackoff()
     assert cb.wants_start("x", "a", 5.0) == (0.0, True)  # found exited when watch began
@@ -608,3 +616,8 @@ def test_adjust_holds_back_crash_looping_starts(tmp_path, lock_dir):
     assert w._is_own("c9") and not w._is_own("c1")
     clock.now += 1.0
     assert w._adjust(plan, state, PassReport(2, ())).changes[0].action is Action.START
+    # started, then killed by someone 0.2 s later: restarted at once
+    w.crash.started(name, start.address, clock.now)
+    clock.now += 0.2
+    w._note_kills([Trigger("event", "kill", "kill", "c1")])
+    assert w._adjust(plan, state, PassReport(3, ())).changes[0].action is Action.START
