@@ -281,46 +281,73 @@ def test_each_field_kind_replaces_only_the_affected_container(
 ):
     port, port2 = free_port(), free_port()
     base = {"image": images.base, "port": port}
-    steps = [
-        ("env", {"web_env": "MODE: green"}, {"web"}, 'env.MODE: "blue" -> "green"'),
+    health = 'healthcheck: {test: ["CMD", "true"], interval: 200ms, retries: 2}'
+    # rounds of changes to different containers: key -> (reason, diff paths) expected
+    rounds = [
         (
-            "command",
-            {"worker_cmd": f'["sh", "-c", "{SERVE} # v2"]'},
-            {"worker"},
-            "command:",
+            {
+                "web_env": "MODE: green",
+                "worker_cmd": f'["sh", "-c", "{SERVE} # v2"]',
+                "box_image": images.base2,
+            },
+            {
+                "web": ("changed: env", ["env.MODE"]),
+                "worker": ("changed: command", ["command"]),
+                "box": ("changed: image, image_id", ["image", "image_id"]),
+            },
+            'env.MODE: "blue" -> "green"',
         ),
-        ("ports", {"web_port": str(port2)}, {"web"}, "ports[0]:"),
-        ("volumes", {"web_volumes": '["/cache", "/more"]'}, {"web"}, "volumes:"),
-        ("image", {"box_image": images.base2}, {"box"}, "image_id:"),
-        ("labels", {"box_labels": "tier: front"}, {"box"}, 'labels.tier: "back" -> "front"'),
-        ("restart", {"box_restart": "unless-stopped"}, {"box"}, "restart.name:"),
         (
-            "healthcheck",
-            {"worker_health": 'healthcheck: {test: ["CMD", "true"], interval: 200ms, retries: 2}'},
-            {"worker"},
-            "healthcheck:",
+            {"web_port": str(port2), "worker_health": health, "box_labels": "tier: front"},
+            {
+                "web": ("changed: ports", ["ports[0]"]),
+                "worker": ("changed: healthcheck", ["healthcheck"]),
+                "box": ("changed: labels", ["labels.tier"]),
+            },
+            'labels.tier: "back" -> "front"',
+        ),
+        (
+            {"web_volumes": '["/cache", "/more"]', "box_restart": "unless-stopped"},
+            {
+                "web": ("changed: volumes", ["volumes"]),
+                "box": ("changed: restart", ["restart.name"]),
+            },
+            'restart.name: "no" -> "unless-stopped"',
         ),
     ]
     spec = write(tmp_path, spec_text(**base))
     apply_ok(spec, project)
     over: dict[str, str] = {}
-    for kind, change, affected, diff_line in steps:
+    for number, (change, expected, diff_line) in enumerate(rounds, 1):
         over.update(change)
         spec = write(tmp_path, spec_text(**base, **over))
         before = ids(docker_client, project)
-        plan = plan_code(spec, project)
-        assert plan.code == 2, (kind, plan)
-        assert diff_line in plan.out, (kind, plan.out)
-        assert f"changed: {kind}" in plan.out or kind == "image", (kind, plan.out)
-        assert "~ container." in plan.out
+        text = plan_code(spec, project)
+        assert text.code == 2, (number, text)
+        assert diff_line in text.out and "~ container." in text.out, (number, text.out)
+        body = json.loads(cli("plan", str(spec), "-p", project, "-o", "json").out)
+        got = {
+            (c["key"], c["replica"]): (
+                c["action"],
+                c["reason"],
+                sorted(d["path"] for d in c["diffs"]),
+            )
+            for c in body["changes"]
+            if c["kind"] == "container"
+        }
+        want = {
+            (key, replica): ("replace", reason, paths)
+            for key, (reason, paths) in expected.items()
+            for replica in ((1, 2) if key == "worker" else (1,))
+        }
+        assert got == want, number
         apply_ok(spec, project)
         after = ids(docker_client, project)
-        assert set(after) == set(before), kind  # same names, nothing left aside
+        assert set(after) == set(before), number  # same names, nothing left aside
         replaced = {name for name in after if after[name] != before[name]}
-        expected = {n for n in after if n.rsplit("-", 2)[-2] in affected}
-        assert replaced == expected, kind
-        assert set(states(docker_client, project).values()) == {"running"}, kind
-        # (a field that did not converge would be replaced again by the next step)
+        assert replaced == {n for n in after if n.rsplit("-", 2)[-2] in expected}, number
+        assert set(states(docker_client, project).values()) == {"running"}, number
+        # (a field that did not converge would be replaced again in the next round)
     assert_converged(spec, project)
 
     web = docker_client.containers.get(f"{project}-web-1")
