@@ -935,6 +935,8 @@ def container_create_body(
             else 0,
         },
     }
+    if config.get("init"):
+        host_config["Init"] = True
 
     networks = [
         (network_names.get(n["network"], n["network"]), list(n.get("aliases") or ()))

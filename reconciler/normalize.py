@@ -659,6 +659,7 @@ class Normalizer:
             state=state,
             exec=tuple(exec_steps),
             stop_timeout=self.duration(d, "stop_timeout", path),
+            init=self.boolean(d, "init", path),
             name=name,
             hostname=hostname,
             networks=self.networks_of(d.get("networks"), (*path, "networks")),

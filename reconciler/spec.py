@@ -133,6 +133,7 @@ class ContainerSpec:
     state: str = "running"  # running | stopped | absent
     exec: tuple[tuple[str, ...], ...] = ()
     stop_timeout: float | None = None  # seconds
+    init: bool = False  # run an init (tini) as PID 1: forwards signals, reaps zombies
     name: str | None = None  # explicit container name (replicas == 1 only)
     hostname: str | None = None
     networks: tuple[NetworkAttachment, ...] = ()
@@ -290,6 +291,7 @@ def container_config(
         "labels": dict(sorted(container.labels.items())),
         "exec": [list(step) for step in container.exec],
         "stop_timeout": container.stop_timeout,
+        **({"init": True} if container.init else {}),  # absent when off: older hashes hold
         "hostname": container.hostname,
         "networks": sorted(
             (

@@ -58,9 +58,10 @@ def run(args: argparse.Namespace) -> int:
 class EventPrinter:
     """Prints apply events: text lines, or JSON lines with --output json."""
 
-    def __init__(self, args: argparse.Namespace) -> None:
+    def __init__(self, args: argparse.Namespace, verb: str = "apply") -> None:
         from reconciler.output import use_color, wants_json
 
+        self.verb = verb  # apply | destroy: the words of the headline and the summary
         self.json = wants_json(args)
         self.color = use_color(args)
         self.verbose = getattr(args, "verbose", False)
@@ -101,7 +102,8 @@ class EventPrinter:
         if plan.has_changes:
             from reconciler.render import summary_text
 
-            print(f"Applying to project {plan.project}: {summary_text(plan)}", flush=True)
+            doing = {"apply": "Applying to", "destroy": "Destroying"}.get(self.verb, self.verb)
+            print(f"{doing} project {plan.project}: {summary_text(plan)}", flush=True)
         for change in plan.actionable:
             for warning in change.warnings:
                 print(paint(f"warning: {warning}", "33", self.color), file=sys.stderr)
@@ -130,10 +132,14 @@ class EventPrinter:
             )
             return
         if not result.plan.has_changes:
-            print(f"No changes. Project {result.plan.project} is up to date.")
+            if self.verb == "destroy":
+                print(f"Nothing to destroy: project {result.plan.project} owns nothing.")
+            else:
+                print(f"No changes. Project {result.plan.project} is up to date.")
             return
         parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-        verdict = "Apply failed" if failures else "Apply complete"
+        noun = self.verb.capitalize()
+        verdict = f"{noun} failed" if failures else f"{noun} complete"
         print(f"{verdict}: {parts}.")
         for o in failures:
             print(f"  failed: {o.address} ({o.change.target.name}): {o.message}", file=sys.stderr)

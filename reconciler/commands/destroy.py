@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from reconciler.reconcile import PassResult
 
     spec = load(args)
-    printer = EventPrinter(args)
+    printer = EventPrinter(args, verb="destroy")
     externals = [n.name for n in spec.networks.values() if n.external]
     externals += [v.name for v in spec.volumes.values() if v.external]
     options = DestroyOptions(

@@ -144,7 +144,7 @@ CASES = [
         "unknown-key-no-guess",
         H + "containers:\n  web:\n    image: busybox:1\n    zzz: 1\n",
         [
-            "spec.yaml:6:5: containers.web.zzz: unknown key (expected one of: image, command, entrypoint, env, env_file, ports, volumes, workdir, user, hostname, restart, replicas, depends_on, healthcheck, labels, state, exec, stop_timeout, name, networks)",
+            "spec.yaml:6:5: containers.web.zzz: unknown key (expected one of: image, command, entrypoint, env, env_file, ports, volumes, workdir, user, hostname, restart, replicas, depends_on, healthcheck, labels, state, exec, stop_timeout, init, name, networks)",
         ],
     ),
     case(
