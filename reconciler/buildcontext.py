@@ -246,12 +246,12 @@ def walk(context: str, dockerfile: str = "Dockerfile") -> Iterator[Entry]:
 
     def visit(folder: str, prefix: str) -> Iterator[Entry]:
         try:
-            names = sorted(os.listdir(folder))
+            with os.scandir(folder) as it:
+                found = sorted((e.name, e.path) for e in it)
         except OSError as exc:
             raise OSError(f"cannot read {folder}: {exc.strerror or exc}") from exc
-        for name in names:
+        for name, path in found:
             rel = f"{prefix}{name}"
-            path = os.path.join(folder, name)
             st = os.lstat(path)
             excluded = bool(rules) and matches(rules, rel)
             if stat.S_ISDIR(st.st_mode):

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 import zlib
 from collections.abc import Iterable, Mapping
@@ -522,7 +523,9 @@ def plan_image_removals(
                 },
             )
         )
-    # An image built from another goes first (the older one is its parent).
+    # An image built from another goes first (the older one is its parent): by the spec's
+    # recipes, and for images whose recipe left the spec, newest first, one after the other.
+    created = {image.id: image.created for image, *_ in candidates}
     out = []
     for change in removals:
         key = change.target.key.split("@", 1)[0]
@@ -530,7 +533,14 @@ def plan_image_removals(
         if children:
             change = _with_deps(change, children)
         out.append(change)
-    return out
+    gone = sorted(
+        (c for c in out if not c.extra.get("superseded")),
+        key=lambda c: (-created.get(c.extra["image_id"], 0), c.address),
+    )
+    chained = {}
+    for newer, older in itertools.pairwise(gone):
+        chained[older.address] = _with_deps(chained.get(older.address, older), [newer.address])
+    return [chained.get(c.address, c) for c in out]
 
 
 def names_text(names: list[str], shown: int = NAMES_SHOWN) -> str:
@@ -598,7 +608,11 @@ def plan_destroy_images(
     groups = sorted({f"container.{c.target.key}" for c in container_changes})
     changes: list[Change] = []
     warnings: list[str] = []
-    for image in state.project_images:
+    # Newest first, one after the other: an image made from another (a child) is newer, and
+    # the engine refuses to remove an image that still has children.
+    newest_first = sorted(state.project_images, key=lambda i: (-i.created, i.id))
+    previous: tuple[str, ...] = ()
+    for image in newest_first:
         if not is_owned_image(image, project):
             continue
         key = image.labels.get(LABEL_NAME, "")
@@ -606,16 +620,16 @@ def plan_destroy_images(
         if kept_by:
             warnings.append(f"image {_display(image)} is kept: still used by {names_text(kept_by)}")
             continue
-        changes.append(
-            Change(
-                Action.REMOVE_IMAGE,
-                _removal_target(key, image),
-                "destroy",
-                before={"id": image.id, "tags": list(image.tags)},
-                depends_on=tuple(groups),
-                extra={"image_id": image.id, "reference": image.labels.get(LABEL_REFERENCE)},
-            )
+        change = Change(
+            Action.REMOVE_IMAGE,
+            _removal_target(key, image),
+            "destroy",
+            before={"id": image.id, "tags": list(image.tags)},
+            depends_on=tuple(groups) + previous,
+            extra={"image_id": image.id, "reference": image.labels.get(LABEL_REFERENCE)},
         )
+        changes.append(change)
+        previous = (change.address,)
     made = [c.address for c in changes]
     own_names = {oc.name for oc in state.containers}
     for ref in sorted(set(pulled)):

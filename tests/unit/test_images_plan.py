@@ -414,6 +414,18 @@ def test_untagged_leftovers_are_removed_and_images_tagged_by_others_are_not_touc
     assert remove.reason == "untagged leftover of an earlier build"
 
 
+def test_images_whose_recipes_left_the_spec_go_newest_first():
+    from dataclasses import replace
+
+    base, tool = build_image("base"), commit_image("tool", base="base")
+    older = replace(built(base, SRC, OLD_ID), created=100)
+    newer = replace(committed(tool, OLD_ID, NEW_ID), created=200)
+    result = World([], [], present=[older, newer]).plan()
+    by_id = {c.extra["image_id"]: c for c in removals(result)}
+    assert by_id[NEW_ID].depends_on == ()
+    assert by_id[OLD_ID].depends_on == (by_id[NEW_ID].address,)
+
+
 def test_removal_of_a_base_waits_for_the_removal_of_images_made_from_it():
     base, tool = build_image("base"), commit_image("tool", base="base")
     world = World(
@@ -452,6 +464,18 @@ def test_destroy_images_removes_own_images_and_untags_unused_pulls():
     assert pulled.extra == {"image_id": REG_ID, "untag": REG}
     assert own.address in pulled.depends_on
     assert not any("r/absent" in a for _, a in actions)
+
+
+def test_destroy_images_removes_newest_first_one_after_the_other():
+    from dataclasses import replace
+
+    base, tool = build_image("base"), commit_image("tool", base="base")
+    older = replace(built(base, SRC, OLD_ID), created=100)
+    newer = replace(committed(tool, OLD_ID, NEW_ID), created=200)
+    world = World([], [], present=[older, newer])
+    first, second = removals(plan_destroy(P, world.state(), DestroyOptions(images=True)))
+    assert first.extra["image_id"] == NEW_ID  # the child (newer) goes first
+    assert second.depends_on == (first.address,)
 
 
 def test_destroy_images_keeps_a_pull_another_container_uses():
