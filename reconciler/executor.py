@@ -39,6 +39,9 @@ _STARTING = (Action.CREATE, Action.START, Action.REPLACE)
 class ExecOptions:
     parallel: int = 8
     wait_timeout: float = 120.0  # deadline for health / dependency conditions
+    # Set from another thread (watch on SIGTERM) to end waits as Ctrl-C does: replacements
+    # under way restore their old containers. None: the executor's own.
+    cancel: threading.Event | None = None
 
 
 @dataclass
@@ -93,7 +96,8 @@ class Executor:
         self.options = options or ExecOptions()
         self.emit = on_event or (lambda event: None)
         self.image_actions = image_actions  # builds and commits (images_exec.ImageActions)
-        self._cancel = threading.Event()  # set on Ctrl-C: waits end, replacements roll back
+        # set on Ctrl-C (or by the caller): waits end, replacements roll back
+        self._cancel = self.options.cancel or threading.Event()
 
     # --- scheduling ---------------------------------------------------------------------------
 
@@ -141,6 +145,9 @@ class Executor:
                     ]
                     if failed:
                         self._finish(run, i, Outcome(changes[i], "skipped", _skip_msg(failed)))
+                        continue
+                    if self._cancel.is_set():  # interrupted: nothing new starts
+                        self._finish(run, i, Outcome(changes[i], "skipped", "interrupted"))
                         continue
                     running[pool.submit(self._execute, changes[i], run)] = i
                 if not running:

@@ -973,6 +973,7 @@ class Watcher:
         self.events: EventFollower | None = None
         self.server: MetricsServer | None = None
         self._stop = threading.Event()
+        self._cancel = threading.Event()  # ends the executor's waits: replacements roll back
         self._own: dict[str, float] = {}  # container id -> expiry (inf while its pass runs)
         self._killed: dict[str, float] = {}  # container id -> when someone else killed/stopped it
         self._own_lock = threading.Lock()
@@ -1041,8 +1042,11 @@ class Watcher:
         )
 
     def stop(self, reason: str = "") -> None:
+        """End the loop; a pass under way ends its waits (a replacement restores the old
+        container) and starts nothing new."""
         self.stop_reason = reason
         self._stop.set()
+        self._cancel.set()
         self.triggers.wake()
 
     def close(self) -> None:
@@ -1238,7 +1242,9 @@ class Watcher:
                 self.engine,
                 PlanOptions(prune=self.options.prune),
                 ExecOptions(
-                    parallel=max(1, self.options.parallel), wait_timeout=self.options.wait_timeout
+                    parallel=max(1, self.options.parallel),
+                    wait_timeout=self.options.wait_timeout,
+                    cancel=self._cancel,
                 ),
                 adjust=lambda plan, state: self._adjust(plan, state, report),
             )
@@ -1369,7 +1375,7 @@ class Watcher:
     def _print(self, r: PassReport) -> None:
         trigger = describe_triggers(r.triggers)
         if r.error:
-            what = f"failed: {r.error}"
+            what = f"failed: {r.error.rstrip('.')}"
         elif r.failed:
             what = f"{len(r.failed)} change(s) failed, {len(r.done)} made"
         elif r.done:

@@ -10,7 +10,7 @@ import argparse
 from reconciler.commands import add_output_arg, add_spec_arg
 from reconciler.commands.common import add_project_arg
 
-STOP_GRACE_S = 1.2  # from SIGINT/SIGTERM to exit, at most (plus up to 0.2 s to notice it)
+STOP_GRACE_S = 1.6  # from SIGINT/SIGTERM to exit, at most (plus up to 0.1 s to notice it)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         watcher.start()  # a bad spec or a busy metrics port raise here, before any pass
         thread = watcher.run_in_thread()
         while thread.is_alive() and not watcher.stopping:
-            thread.join(0.2)
+            thread.join(0.1)
         deadline = time.monotonic() + STOP_GRACE_S
         watcher.close()  # stop watching (files, events, metrics) while a pass may finish
         thread.join(max(0.0, deadline - time.monotonic()))

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
@@ -424,30 +425,45 @@ def test_a_no_op_pass_costs_the_four_observe_calls(tmp_path, project, images, do
         assert last["event"] == "pass" and last["changes"] == [] and last["ok"]
 
 
-def test_sigterm_during_a_long_pass_exits_at_once_and_leaves_containers(
+def test_sigterm_during_a_replacement_restores_the_old_container_and_exits(
     tmp_path, project, images, docker_client, watch
 ):
     spec = tmp_path / "spec.yaml"
-    never_healthy = "    healthcheck: {test: ['CMD', 'false'], interval: 30s, start_period: 30s}\n"
-    spec.write_text(
-        spec_text(
-            project,
-            {
-                "db": sleeper(images.base, extra=never_healthy),
-                "web": sleeper(images.base, extra="    depends_on: {db: healthy}\n"),
-            },
-        )
-    )
+    name = f"{project}-web-1"
+    spec.write_text(spec_text(project, {"web": sleeper(images.base, "1")}))
     w = watch(spec, project)
-    wait_for(lambda: running_with(docker_client, f"{project}-db-1"), what="db")
-    # the pass now waits (up to --wait-timeout) for db to become healthy
+    old = wait_for(lambda: running_with(docker_client, name, "1"), what="web v1")
+    # v2 never becomes healthy: its replacement waits (up to --wait-timeout) for health
+    never_healthy = "    healthcheck: {test: ['CMD', 'false'], interval: 30s, start_period: 30s}\n"
+    spec.write_text(spec_text(project, {"web": sleeper(images.base, "2", never_healthy)}))
+
+    def project_containers():
+        label = f"{LABEL_PROJECT}={project}"
+        return docker_client.api.containers(all=True, filters={"label": label})
+
+    wait_for(lambda: len(project_containers()) == 2, what="the new container beside the old")
     code, seconds = w.signal(signal.SIGTERM)
-    measured("SIGTERM during a pass -> exited", seconds)
+    measured("SIGTERM during a replacement -> exited", seconds)
     assert code == 0 and seconds < 2.0, w.output()
     stop = w.wait_record("stop")
-    assert stop["interrupted_pass"] is True, stop
-    assert running_with(docker_client, f"{project}-db-1")  # left as it is
-    assert container_state(docker_client, f"{project}-web-1") is None
+    if not stop["interrupted_pass"]:  # the pass rolled back within the 2 s
+        interrupted = w.wait_record("pass", lambda r: r["failed"])
+        assert "interrupted" in interrupted["failed"][0]["message"], interrupted
+        left = project_containers()
+        assert [c["Id"] for c in left] == [old["id"]], left  # the old one, and only it
+        assert running_with(docker_client, name, "1")  # under its own name, running
+    else:  # the engine was too slow to roll back in time: the next apply recovers
+        print("\nMEASURED (the rollback did not finish within the 2 s; apply recovers)")
+    spec.write_text(spec_text(project, {"web": sleeper(images.base, "1")}))
+    applied = subprocess.run(
+        [sys.executable, "-m", "reconciler", "apply", str(spec), "-p", project],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert len(project_containers()) == 1 and running_with(docker_client, name, "1")
 
 
 # --- a daemon restart, simulated ---------------------------------------------------------------
@@ -524,28 +540,44 @@ def engine_socket() -> str:
     return host.removeprefix("unix://")
 
 
+def healthz(port: int) -> int:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
+            return r.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
 def test_an_engine_restart_is_survived(tmp_path, project, images, docker_client, watch):
     proxy = SocketProxy(Path(f"/tmp/rcl-{uuid.uuid4().hex[:8]}.sock"), engine_socket())
     proxy.start()
     try:
         spec = tmp_path / "spec.yaml"
-        spec.write_text(spec_text(project, {"web": sleeper(images.base)}))
-        name = f"{project}-web-1"
-        w = watch(spec, project, env={"DOCKER_HOST": f"unix://{proxy.path}"})
-        wait_for(lambda: running_with(docker_client, name), what="the first pass")
-        wait_for(lambda: w.find("pass"), what="the first pass record")
+        spec.write_text(spec_text(project, {"a": sleeper(images.base), "b": sleeper(images.base)}))
+        a, b = f"{project}-a-1", f"{project}-b-1"
+        port = free_port()
+        env = {"DOCKER_HOST": f"unix://{proxy.path}"}
+        w = watch(spec, project, "--metrics-addr", f"127.0.0.1:{port}", env=env)
+        a_id = wait_for(lambda: running_with(docker_client, a), what="a")["id"]
+        wait_for(lambda: running_with(docker_client, b), what="b")
+        wait_for(lambda: healthz(port) == 200, what="healthy")
 
         proxy.stop()  # the "daemon" goes away...
         w.wait_record("engine", lambda r: r["level"] == "warning")
-        docker_client.api.kill(name)  # ...and while it is away, the container dies
-        assert not running_with(docker_client, name)
+        assert wait_for(lambda: healthz(port) == 503, what="unhealthy while the engine is away")
+        docker_client.api.kill(a)  # ...while it is away, a dies and b's spec is edited
+        text = spec_text(project, {"a": sleeper(images.base), "b": sleeper(images.base, "2")})
+        spec.write_text(text)
+        failed = w.wait_record("pass", lambda r: not r["ok"])
+        assert "Docker engine" in failed["error"] and failed["retry_in"] > 0, failed
         started = time.monotonic()
-        proxy.start()  # the "daemon" is back
+        proxy.start()  # the "daemon" is back: reconnect, then a full pass
         w.wait_record("engine", lambda r: r.get("reconnect"))
-        wait_for(lambda: running_with(docker_client, name), what="repair after the reconnect")
-        measured("engine back -> container running again", time.monotonic() - started)
-        last = w.passes()[-1]
-        assert any(t.startswith("reconnect") for t in last["trigger"]) or last["changes"], last
+        wait_for(lambda: running_with(docker_client, a), what="a repaired after the reconnect")
+        wait_for(lambda: running_with(docker_client, b, "2"), what="b's edit applied")
+        measured("engine back -> converged", time.monotonic() - started)
+        assert container_state(docker_client, a)["id"] == a_id  # restarted, not recreated
+        assert wait_for(lambda: healthz(port) == 200, what="healthy again")
     finally:
         proxy.stop()
 

@@ -621,3 +621,22 @@ def test_adjust_holds_back_crash_looping_starts(tmp_path, lock_dir):
     clock.now += 0.2
     w._note_kills([Trigger("event", "kill", "kill", "c1")])
     assert w._adjust(plan, state, PassReport(3, ())).changes[0].action is Action.START
+
+
+def test_a_cancelled_executor_starts_nothing_new():
+    from reconciler.executor import ExecOptions, Executor
+
+    class NoEngine:
+        def __getattr__(self, name):
+            raise AssertionError(f"the engine was called: {name}")
+
+    cancel = threading.Event()
+    cancel.set()  # watch sets it on SIGTERM
+    create = Change(Action.CREATE, Target("container", "web", 1, "p-web-1"), "missing")
+    same = Change(Action.UNCHANGED, Target("container", "db", 1, "p-db-1"), "up to date")
+    executor = Executor(NoEngine(), PROJECT, ExecOptions(cancel=cancel))
+    outcomes = executor.run(Plan(PROJECT, (create, same)))
+    assert [(o.status, o.message) for o in outcomes] == [
+        ("skipped", "interrupted"),
+        ("unchanged", "up to date"),
+    ]
