@@ -33,10 +33,14 @@ PALETTE = ("36", "33", "32", "35", "34", "96", "93", "92", "95", "94")  # like c
 
 
 def project_containers(engine, project: str) -> list[ObservedContainer]:
-    """The project's containers (one list call), renamed-aside leftovers left out."""
+    """The project's containers (one list call), renamed-aside leftovers left out, and
+    containers created by hand from the project's images (they inherit its labels) too."""
+    from reconciler.engine import owned_container
+
     found = engine.list_containers_by_label(f"{LABEL_PROJECT}={project}")
     return sorted(
-        (c for c in found if not is_aside(c.name)), key=lambda c: (c.key, c.replica, c.name)
+        (c for c in found if not is_aside(c.name) and owned_container(c.labels, project)),
+        key=lambda c: (c.key, c.replica, c.name),
     )
 
 
