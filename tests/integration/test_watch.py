@@ -32,7 +32,10 @@ pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 LABEL_PROJECT = "io.reconciler.project"
-DEADLINE_S = 8.0  # the budget is 2 s (and well under 1 s for edits); the engine may be busy
+# Deadlines catch breakage, not slowness: the budgets (a kill repaired in 2 s, an edit acted
+# on in under 1 s plus the engine's work) are measured and printed (MEASURED lines) and
+# checked by benchmarks; a busy engine (other suites) can take seconds for one start.
+DEADLINE_S = 15.0
 SLEEPER = ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1 & wait $!; done"]
 
 
