@@ -951,11 +951,23 @@ class Normalizer:
         return tuple(out)
 
     # --- networks and volumes ---------------------------------------------------------------
+    def engine_name(self, d: Mapping[str, Any], path: PathT, what: str) -> str | None:
+        """An explicit `name:` of a network or volume: the engine accepts letters, digits,
+        _, . and -, starting with a letter or digit."""
+        name = self.opt_string(d, "name", path)
+        if name is not None and not VOLUME_NAME_RE.match(name):
+            self.err(
+                (*path, "name"),
+                f"invalid {what} name {name!r}: use letters, digits, _, . and -, "
+                "starting with a letter or digit",
+            )
+        return name
+
     def network(self, key: str, value: Any) -> S.NetworkSpec:
         path: PathT = ("networks", key)
         d = self.mapping(value, path)
         external = self.boolean(d, "external", path)
-        explicit = self.opt_string(d, "name", path)
+        explicit = self.engine_name(d, path, "network")
         subnet = self.opt_string(d, "subnet", path)
         if subnet is not None:
             try:
@@ -978,7 +990,7 @@ class Normalizer:
         path: PathT = ("volumes", key)
         d = self.mapping(value, path)
         external = self.boolean(d, "external", path)
-        explicit = self.opt_string(d, "name", path)
+        explicit = self.engine_name(d, path, "volume")
         name = explicit or (key if external else f"{self.project}_{key}")
         return S.VolumeSpec(
             key=key,
