@@ -980,7 +980,6 @@ class Watcher:
         self._passes = 0
         self._pass_generation = 0
         self._retry_at: float | None = None
-        self._in_pass = False
         self._loop_thread: threading.Thread | None = None
         self._last: PassReport | None = None
         self._started_wall = time.time()
@@ -1185,13 +1184,11 @@ class Watcher:
         report = PassReport(self._passes, tuple(batch))
         generation = self.source.generation
         started = self.clock()
-        self._in_pass = True
         try:
             self._execute(report)
         except Exception as exc:  # a bug must not end the watch: report it, retry
             report.error = f"unexpected {type(exc).__name__}: {exc}"
         finally:
-            self._in_pass = False
             self._release_own()
         report.seconds = self.clock() - started
         if report.ok:
