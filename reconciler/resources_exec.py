@@ -17,6 +17,7 @@ from reconciler.plan import Action, Change
 from reconciler.spec import (
     LABEL_CONFIG,
     LABEL_CONFIG_HASH,
+    LABEL_KIND,
     LABEL_PROJECT,
     canonical_json,
     config_hash,
@@ -86,7 +87,7 @@ def _create_network(engine, project: str, change: Change, config: Mapping[str, A
 def _replace_network(engine, project: str, change: Change) -> int:
     name = change.target.name
     attached = engine.network_attachments(name)
-    foreign = [a["name"] for a in attached if a["labels"].get(LABEL_PROJECT) != project]
+    foreign = [a["name"] for a in attached if not _owned_container(a["labels"], project)]
     if foreign:
         raise ResourceFailed(
             f"network {name} cannot be recreated: container(s) {', '.join(sorted(foreign))} "
@@ -113,6 +114,14 @@ def _replace_network(engine, project: str, change: Change) -> int:
         raise ResourceFailed(f"{exc}; {restored}") from exc
     _reconnect(engine, name, attached)
     return len(attached)
+
+
+def _owned_container(labels: Mapping[str, str], project: str) -> bool:
+    """The project's own container: a container created by hand from an image the project
+    built inherits the project label, but its kind is `image`."""
+    if labels.get(LABEL_PROJECT) != project:
+        return False
+    return labels.get(LABEL_KIND, "container") == "container"
 
 
 def _reconnect(engine, name: str, attached: list[dict[str, Any]]) -> None:

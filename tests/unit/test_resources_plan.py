@@ -542,11 +542,13 @@ def test_replace_network_restores_the_old_definition_when_the_new_one_fails():
 
 def test_replace_network_refuses_to_disconnect_foreign_containers():
     stranger = {"id": "c2", "name": "someone", "labels": {}, "aliases": []}
-    engine = RecordingEngine(attached=[MINE, stranger])
+    # made by hand from an image the project built: inherits the project label, kind image
+    from_image = {"id": "c3", "name": "handmade", "labels": {LABEL_PROJECT: P, LABEL_KIND: "image"}}
+    engine = RecordingEngine(attached=[MINE, stranger, {**from_image, "aliases": []}])
     change = _change(
         Action.REPLACE_NETWORK, "network", "front", "p_front", {}, network_config(FRONT)
     )
-    with pytest.raises(ResourceFailed, match="someone"):
+    with pytest.raises(ResourceFailed, match="handmade, someone"):
         run_resource(engine, P, change)
     assert engine.calls == []  # nothing touched
 
