@@ -188,13 +188,17 @@ def _plan_container(
         found = replicas.pop(replica, [])
         current = next((oc for oc in found if oc.name == name), None)
         restore = None
-        if current is None:
-            aside = sorted((oc for oc in found if is_aside(oc.name)), key=lambda oc: -oc.created)
-            if aside:
-                current, restore = aside[0], aside[0].name
+        unfinished = None
+        aside = sorted((oc for oc in found if is_aside(oc.name)), key=lambda oc: -oc.created)
+        if aside and (current is None or not _settled(current)):
+            # An interrupted replacement: the old container is still aside and the new one is
+            # missing or never proved itself. Restore the old one and replace it again, so the
+            # new one is checked (health, hooks) before the old one goes.
+            unfinished, current, restore = current, aside[0], aside[0].name
         for extra in found:
             if extra is not current:
-                changes.append(_remove(target, extra, _extra_reason(extra)))
+                reason = _UNFINISHED if extra is unfinished else _extra_reason(extra)
+                changes.append(_remove(target, extra, reason))
         foreign = state.foreign_names.get(name)
         if foreign and current is None:
             errors.append(
@@ -233,6 +237,14 @@ def _plan_container(
 
 def _opt(value: str | None) -> set[str]:
     return {value} if value else set()
+
+
+_UNFINISHED = "new container of an interrupted replacement that never became ready"
+
+
+def _settled(oc: ObservedContainer) -> bool:
+    """Running and not (yet, or any more) failing its health check."""
+    return oc.running and oc.health not in ("starting", "unhealthy")
 
 
 def _extra_reason(oc: ObservedContainer) -> str:

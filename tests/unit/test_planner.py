@@ -68,6 +68,7 @@ class Obs:
     name: str | None = None  # default: the spec's container name
     created: int = 1
     images: tuple[ImageSpec, ...] = ()  # the spec's images it was created with
+    health: str | None = None
 
 
 def observed(o: Obs, n: int) -> ObservedContainer:
@@ -80,6 +81,7 @@ def observed(o: Obs, n: int) -> ObservedContainer:
         key=o.container.key,
         replica=o.replica,
         status=o.status,
+        health=o.health,
         exit_code=o.exit_code,
         image=cfg["image"],
         image_id=o.image_id,
@@ -399,6 +401,18 @@ CASES = [
         (
             ("remove", W1, "leftover of an interrupted replacement", ()),
             ("unchanged", W1, "up to date", ()),
+        ),
+    ),
+    Case(
+        "aside leftover next to a replacement still starting: restore it and replace again",
+        (ctr(env={"A": "9"}),),
+        (
+            Obs(ENV, name=aside_name("p-web-1", "01" * 32)),
+            Obs(ctr(env={"A": "9"}), created=2, health="starting"),
+        ),
+        (
+            ("remove", W1, "never became ready", ()),
+            ("replace", W1, "restore p-web-1--old-", ("env.A", "env.B")),
         ),
     ),
     Case(
