@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import socket
 import threading
 import time
@@ -558,8 +559,13 @@ def test_failing_passes_are_retried_with_backoff_then_the_state_file_is_written(
         assert [p["retry_in"] for p in passes[:2]] == [0.05, 0.1]
         assert passes[1]["trigger"] == ["retry after a failed pass"]
         assert "cannot reach the Docker engine" in passes[0]["error"]
-        state = json.loads((lock_dir / f"{PROJECT}.watch.json").read_text())
-        assert state["passes"] >= 3 and state["last_pass"]["error"] is None
+
+        def state_after_three():
+            state = json.loads((lock_dir / f"{PROJECT}.watch.json").read_text())
+            return state if state["passes"] >= 3 else None
+
+        state = wait_for(state_after_three, what="the state file after 3 passes")
+        assert state["last_pass"]["error"] is None and state["pid"] == os.getpid()
         assert w.metrics.failures == 2 and w.health()[0]
     finally:
         w.stop()
