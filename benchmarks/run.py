@@ -215,6 +215,9 @@ def run_all(args, api, tmp: Path, cleanup: Cleanup, compose: str, command: str) 
             log(f"  {watch.reason}")
         results["watch"] = watch.to_json()
     results["machine"]["load average (start / end)"] = f"{load_before} / {load_average()}"
+    analysis = ROOT / "benchmarks" / "analysis.md"
+    if analysis.exists():
+        results["analysis"] = analysis.read_text()
     results["duration_s"] = time.monotonic() - t0
     return results
 
