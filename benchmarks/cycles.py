@@ -24,6 +24,7 @@ from benchmarks.harness import (
     BenchError,
     Cleanup,
     Sample,
+    Stalled,
     all_count,
     compose_command,
     reconciler_command,
@@ -69,6 +70,34 @@ def _first_id(ctx: Context, label: str, project: str, extra: str) -> str:
     return found[0]["Id"] if found else ""
 
 
+def _progress(ctx: Context, label: str, project: str):
+    """What a stall watchdog polls: the project's (containers, running) counts."""
+    return lambda: (
+        all_count(ctx.api, label, project),
+        running_count(ctx.api, label, project),
+    )
+
+
+def _cleaned_on_stall(kind: str):
+    """Decorator: a cycle that stalls removes its project before re-raising Stalled."""
+
+    def wrap(cycle):
+        def run(ctx: Context, n: int, *args, **kwargs):
+            before = len(ctx.cleanup.projects)
+            try:
+                return cycle(ctx, n, *args, **kwargs)
+            except Stalled:
+                for k, project in ctx.cleanup.projects[before:]:
+                    if k == kind:
+                        ctx.cleanup.remove(ctx.api, k, project)
+                raise
+
+        return run
+
+    return wrap
+
+
+@_cleaned_on_stall("reconciler")
 def reconciler_cycle(ctx: Context, n: int, record: Record, count_api: bool = False) -> dict:
     """Returns the no-op API call breakdown when count_api (through the counting proxy)."""
     project = ctx.cleanup.add("reconciler", unique_project(n))
@@ -77,32 +106,42 @@ def reconciler_cycle(ctx: Context, n: int, record: Record, count_api: bool = Fal
     spec = folder / "spec.yaml"
     cli = reconciler_command()
     first = workload.keys(n)[0]
+    watch = _progress(ctx, RECONCILER_PROJECT_LABEL, project)
 
     def write(revisions: dict[str, int] | None = None) -> None:
         spec.write_text(workload.reconciler_spec(project, n, ctx.image, revisions, ctx.init))
 
     write()
-    record("reconciler.cold", run_timed([*cli, "apply", str(spec)], ctx.env, folder))
+    record(
+        "reconciler.cold", run_timed([*cli, "apply", str(spec)], ctx.env, folder, progress=watch)
+    )
     _expect_running(ctx, RECONCILER_PROJECT_LABEL, project, n, "reconciler cold apply")
     for _ in range(ctx.noops):
-        record("reconciler.noop", run_timed([*cli, "apply", str(spec)], ctx.env, folder))
+        record(
+            "reconciler.noop",
+            run_timed([*cli, "apply", str(spec)], ctx.env, folder, progress=watch),
+        )
     calls: dict = {}
     if count_api and ctx.proxy is not None:
         calls = count_calls(ctx.proxy, [*cli, "apply", str(spec)], ctx.env, folder)
     name_label = f"io.reconciler.name={first}"
     before = _first_id(ctx, RECONCILER_PROJECT_LABEL, project, name_label)
     write({first: 1})
-    record("reconciler.change", run_timed([*cli, "apply", str(spec)], ctx.env, folder))
+    record(
+        "reconciler.change", run_timed([*cli, "apply", str(spec)], ctx.env, folder, progress=watch)
+    )
     after = _first_id(ctx, RECONCILER_PROJECT_LABEL, project, name_label)
     if not after or after == before:
         raise BenchError(f"reconciler change: container {first} of {project} was not replaced")
     _expect_running(ctx, RECONCILER_PROJECT_LABEL, project, n, "reconciler change")
     destroy = [*cli, "destroy", str(spec)]
-    record("reconciler.destroy", run_timed(destroy, ctx.env, folder, tolerate=ENGINE_NETWORK_BUG))
+    sample = run_timed(destroy, ctx.env, folder, tolerate=ENGINE_NETWORK_BUG, progress=watch)
+    record("reconciler.destroy", sample)
     _expect_gone(ctx, RECONCILER_PROJECT_LABEL, project, "reconciler destroy")
     return calls
 
 
+@_cleaned_on_stall("compose")
 def compose_cycle(ctx: Context, n: int, record: Record, count_api: bool = False) -> dict:
     project = ctx.cleanup.add("compose", unique_project(n, "compose"))
     folder = ctx.workdir / project
@@ -110,6 +149,7 @@ def compose_cycle(ctx: Context, n: int, record: Record, count_api: bool = False)
     file = folder / "docker-compose.yml"
     base = [*compose_command(), "-p", project, "-f", str(file)]
     first = workload.keys(n)[0]
+    watch = _progress(ctx, COMPOSE_PROJECT_LABEL, project)
 
     def write(revisions: dict[str, int] | None = None) -> None:
         file.write_text(
@@ -117,27 +157,33 @@ def compose_cycle(ctx: Context, n: int, record: Record, count_api: bool = False)
         )
 
     write()
-    record("compose.cold", run_timed([*base, "up", "-d"], ctx.compose_env, folder))
+    record("compose.cold", run_timed([*base, "up", "-d"], ctx.compose_env, folder, progress=watch))
     _expect_running(ctx, COMPOSE_PROJECT_LABEL, project, n, "docker-compose up -d")
     for _ in range(ctx.noops):
-        record("compose.noop", run_timed([*base, "up", "-d"], ctx.compose_env, folder))
+        record(
+            "compose.noop", run_timed([*base, "up", "-d"], ctx.compose_env, folder, progress=watch)
+        )
     calls: dict = {}
     if count_api and ctx.proxy is not None:
         calls = count_calls(ctx.proxy, [*base, "up", "-d"], ctx.compose_env, folder)
     service_label = f"com.docker.compose.service={first}"
     before = _first_id(ctx, COMPOSE_PROJECT_LABEL, project, service_label)
     write({first: 1})
-    record("compose.change", run_timed([*base, "up", "-d"], ctx.compose_env, folder))
+    record(
+        "compose.change", run_timed([*base, "up", "-d"], ctx.compose_env, folder, progress=watch)
+    )
     after = _first_id(ctx, COMPOSE_PROJECT_LABEL, project, service_label)
     if not after or after == before:
         raise BenchError(f"docker-compose change: service {first} of {project} was not replaced")
     _expect_running(ctx, COMPOSE_PROJECT_LABEL, project, n, "docker-compose change")
     down = [*base, "down"]
-    record("compose.destroy", run_timed(down, ctx.compose_env, folder, tolerate=ENGINE_NETWORK_BUG))
+    sample = run_timed(down, ctx.compose_env, folder, tolerate=ENGINE_NETWORK_BUG, progress=watch)
+    record("compose.destroy", sample)
     _expect_gone(ctx, COMPOSE_PROJECT_LABEL, project, "docker-compose down")
     return calls
 
 
+@_cleaned_on_stall("limit")
 def limit_cycle(ctx: Context, n: int, record: Record) -> None:
     project = ctx.cleanup.add("limit", unique_project(n, "limit"))
     base = [sys.executable, "-m", "benchmarks.limit"]
@@ -148,10 +194,12 @@ def limit_cycle(ctx: Context, n: int, record: Record) -> None:
     if not ctx.project_network:
         up.append("--bridge")
     cwd = Path(__file__).resolve().parent.parent
-    record("limit.cold", run_timed(up, ctx.env, cwd))
+    watch = _progress(ctx, BENCH_LABEL, project)
+    record("limit.cold", run_timed(up, ctx.env, cwd, progress=watch))
     _expect_running(ctx, BENCH_LABEL, project, n, "engine-limit create+start")
     down = [*base, "down", *common]
-    record("limit.destroy", run_timed(down, ctx.env, cwd, tolerate=ENGINE_NETWORK_BUG))
+    sample = run_timed(down, ctx.env, cwd, tolerate=ENGINE_NETWORK_BUG, progress=watch)
+    record("limit.destroy", sample)
     _expect_gone(ctx, BENCH_LABEL, project, "engine-limit stop+remove")
 
 

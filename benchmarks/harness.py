@@ -11,7 +11,10 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -98,39 +101,85 @@ def child_env(pycache: Path | None, **extra: str) -> dict[str, str]:
     return env
 
 
+class Stalled(BenchError):
+    """A command made no progress for too long and was killed (see run_timed)."""
+
+
+STALL_AFTER_S = 90.0  # no visible progress for this long: the command is stuck
+
+
 def run_timed(
     cmd: list[str],
     env: dict[str, str],
     cwd: Path | None = None,
     timeout: float = 1800,
     tolerate: str | None = None,
+    progress: Callable[[], object] | None = None,
+    stall_after: float = STALL_AFTER_S,
+    check_every: float = 2.0,
 ) -> Sample:
     """Run a command to completion; its wall time and CPU time. Non-zero exit -> BenchError
-    with the tail of its output, unless the output has `tolerate` in it."""
+    with the tail of its output, unless the output has `tolerate` in it.
+
+    `progress()` (e.g. the project's container counts) is polled every few seconds: when
+    its value has not changed for `stall_after` seconds, the command is killed and Stalled
+    raised (docker-compose 1.x can hang for good on many services, docker/compose#8161)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    try:
-        proc = subprocess.run(
-            cmd,
-            env=env,
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            timeout=timeout,
-            check=False,
+    with tempfile.TemporaryFile() as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            cmd, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
         )
-    except subprocess.TimeoutExpired as exc:
-        raise BenchError(f"{shlex.join(cmd)} did not finish in {timeout:.0f} s") from exc
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    if proc.returncode != 0:
-        output = proc.stdout.decode(errors="replace")
-        if tolerate and tolerate in output:
-            return Sample(wall, cpu, tolerate)
-        tail = "\n".join(output.splitlines()[-25:])
-        raise BenchError(f"{shlex.join(cmd)} exited {proc.returncode}:\n{tail}")
+        stalled: list[str] = []
+        done = threading.Event()
+
+        def watchdog() -> None:
+            last_value, last_change = None, start
+            while not done.wait(check_every):
+                now = time.perf_counter()
+                if now - start > timeout:
+                    stalled.append(f"{shlex.join(cmd)} did not finish in {timeout:.0f} s")
+                elif progress is not None:
+                    try:
+                        value = progress()
+                    except Exception as exc:  # the engine busy or briefly away: no verdict
+                        value = f"unknown ({exc})"
+                    if value != last_value:
+                        last_value, last_change = value, now
+                    elif now - last_change > stall_after:
+                        stalled.append(
+                            f"{shlex.join(cmd)} made no progress for {stall_after:.0f} s "
+                            f"(stuck at {value}); killed after {now - start:.0f} s"
+                        )
+                if stalled:
+                    proc.kill()
+                    return
+
+        # The main thread blocks in wait() (exact end time); a watchdog thread polls progress.
+        thread = threading.Thread(target=watchdog, name="stall-watchdog", daemon=True)
+        thread.start()
+        try:
+            proc.wait()
+            end = time.perf_counter()
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        finally:
+            done.set()
+            thread.join()
+        if stalled:
+            raise Stalled(stalled[0])
+        wall = end - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        if proc.returncode != 0:
+            out.seek(0)
+            output = out.read().decode(errors="replace")
+            if tolerate and tolerate in output:
+                return Sample(wall, cpu, tolerate)
+            tail = "\n".join(output.splitlines()[-25:])
+            raise BenchError(f"{shlex.join(cmd)} exited {proc.returncode}:\n{tail}")
     return Sample(wall, cpu)
 
 

@@ -54,12 +54,20 @@ def step_table(sizes: Mapping[str, Any], suffix: str, has_limit: bool) -> str:
     rows = []
     for n, data in sorted(sizes.items(), key=lambda kv: int(kv[0])):
         samples = data.get("samples", {})
+        stalled = data.get("stalled") or {}
+
+        def cell(tool: str, summary: Summary | None, stalled=stalled) -> str:
+            if summary is None and tool in stalled:
+                return "stalled"
+            return fmt_summary(summary) + (" (then stalled)" if tool in stalled else "")
+
         rec = _summary(samples, f"reconciler.{suffix}")
         comp = _summary(samples, f"compose.{suffix}")
-        row = [str(n), fmt_summary(rec), fmt_summary(comp), fmt_ratio(ratio(comp, rec))]
+        row = [str(n), cell("reconciler", rec), cell("compose", comp)]
+        row.append(fmt_ratio(ratio(comp, rec)))
         if has_limit:
             lim = _summary(samples, f"limit.{suffix}")
-            row += [fmt_summary(lim), fmt_ratio(ratio(rec, lim))]
+            row += [cell("limit", lim), fmt_ratio(ratio(rec, lim))]
         rec_cpu = _cpu(samples, f"reconciler.{suffix}")
         comp_cpu = _cpu(samples, f"compose.{suffix}")
         row += [fmt_summary(rec_cpu), fmt_summary(comp_cpu)]
@@ -356,6 +364,23 @@ def render(results: Mapping[str, Any], notes: list[str] | None = None) -> str:
                 "Those runs are counted as measured: everything else was removed.",
                 "",
             ]
+    stalls = [
+        f"- N={n}, {tool}: {message}"
+        for n, data in sorted(sizes.items(), key=lambda kv: int(kv[0]))
+        for tool, message in sorted((data.get("stalled") or {}).items())
+    ]
+    if stalls:
+        out += [
+            "### Stalls",
+            "",
+            "A command that made no visible progress (the project's container counts) for "
+            "90 s was killed and its tool not run again at that N; its project was removed. "
+            "docker-compose 1.x is known to hang on many services (docker/compose#8161, "
+            "#7486).",
+            "",
+            *stalls,
+            "",
+        ]
     out += [
         "### Engine API calls of a no-op apply",
         "",

@@ -28,6 +28,7 @@ from benchmarks.harness import (
     BenchError,
     Cleanup,
     Sample,
+    Stalled,
     api_client,
     child_env,
     ensure_compose,
@@ -62,6 +63,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--image", default=None, help=f"image to run (default {DEFAULT_IMAGE})")
     p.add_argument("--out", default="docs/benchmarks.md", help="report path (docs/benchmarks.md)")
     p.add_argument("--note", action="append", default=[], help="a note quoted in the report")
+    p.add_argument(
+        "--render", metavar="JSON", help="only write the report from a saved results file"
+    )
     args = p.parse_args(argv)
     try:
         args.sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
@@ -101,10 +105,20 @@ def main(argv: list[str] | None = None) -> int:
         if (argv if argv is not None else sys.argv[1:])
         else ""
     )
+    if args.render:
+        results = json.loads(Path(args.render).read_text())
+        out = ROOT / args.out if not Path(args.out).is_absolute() else Path(args.out)
+        analysis = ROOT / "benchmarks" / "analysis.md"
+        if analysis.exists():
+            results["analysis"] = analysis.read_text()
+        out.write_text(report.render(results, notes=args.note or results.get("notes") or []))
+        log(f"wrote {out} from {args.render}")
+        return 0
     # SIGTERM (CI timeout, kill) unwinds like Ctrl-C, so the clean-up below runs.
     signal.signal(signal.SIGTERM, _interrupt)
     cleanup = Cleanup()
     api = None
+    results: dict = {"notes": args.note}
     try:
         compose = ensure_compose()
         try:
@@ -112,36 +126,56 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as exc:
             raise BenchError(f"cannot reach the Docker engine ({exc}); run `make engine`") from exc
         with tempfile.TemporaryDirectory(prefix="reconciler-bench-") as tmp:
-            results = run_all(args, api, Path(tmp), cleanup, compose, command)
+            run_all(args, api, Path(tmp), cleanup, compose, command, results)
     except BenchError as exc:
         log(f"benchmark failed: {exc}")
-        return 1
+        return _failed(results, "failed", 1)
     except KeyboardInterrupt:
         log("interrupted")
-        return 130
+        return _failed(results, "interrupted", 130)
     finally:
         if api is not None:
             left = cleanup.run(api)
             if left:
                 log(f"clean-up removed {left} containers left by the benchmark")
             api.close()
-    out = ROOT / args.out if not Path(args.out).is_absolute() else Path(args.out)
+    write_report(results, args.out, args.note)
+    return 0
+
+
+def write_report(results: dict, out_arg: str, notes: list[str]) -> None:
+    out = ROOT / out_arg if not Path(out_arg).is_absolute() else Path(out_arg)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(report.render(results, notes=args.note))
+    out.write_text(report.render(results, notes=notes))
+    raw = save_raw(results)
+    log(f"wrote {out} and {raw}")
+    print(summary_lines(results))
+
+
+def save_raw(results: dict, suffix: str = "") -> Path:
     raw = ROOT / "benchmarks" / "results"
     raw.mkdir(parents=True, exist_ok=True)
-    stamp = results["started"].replace(":", "").replace("-", "")
-    (raw / f"{stamp}.json").write_text(json.dumps(results, indent=1))
-    log(f"wrote {out} and {raw / (stamp + '.json')}")
-    print(summary_lines(results))
-    return 0
+    stamp = str(results.get("started", "unknown")).replace(":", "").replace("-", "")
+    path = raw / f"{stamp}{suffix}.json"
+    path.write_text(json.dumps(results, indent=1))
+    return path
+
+
+def _failed(results: dict, how: str, code: int) -> int:
+    """Keep what was measured (raw JSON; `--render FILE` makes a report of it)."""
+    if results.get("sizes"):
+        log(f"{how}: the samples so far are in {save_raw(results, '-' + how)}")
+    return code
 
 
 def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def run_all(args, api, tmp: Path, cleanup: Cleanup, compose: str, command: str) -> dict:
+def run_all(
+    args, api, tmp: Path, cleanup: Cleanup, compose: str, command: str, results: dict
+) -> dict:
+    """Fills `results` as it goes, so a failure keeps what was measured."""
     started = datetime.now(UTC)
     t0 = time.monotonic()
     image = pick_image(api, args.image)
@@ -150,7 +184,7 @@ def run_all(args, api, tmp: Path, cleanup: Cleanup, compose: str, command: str) 
     env = child_env(tmp / "pycache")
     compose_env = child_env(None)
     load_before = load_average()
-    results: dict = {
+    results |= {
         "command": command,
         "started": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "machine": describe(compose),
@@ -236,22 +270,30 @@ def run_size(ctx: cycles.Context, n: int, repeat: int) -> dict:
         log(f"  N={n} {metric:<20} {sample.wall:7.3f} s  (cpu {sample.cpu:.3f} s){note}")
 
     tools = ["reconciler", "compose", "limit"]
+    stalled: dict[str, str] = {}  # a tool that stalled at this N is not run again at this N
     for rep in range(repeat):
         log(f"N={n}: repetition {rep + 1} of {repeat}")
         order = tools[rep % 3 :] + tools[: rep % 3]
         for tool in order:
-            first = rep == 0
-            if tool == "reconciler":
-                found = cycles.reconciler_cycle(ctx, n, record, count_api=first)
-            elif tool == "compose":
-                found = cycles.compose_cycle(ctx, n, record, count_api=first)
-            else:
-                cycles.limit_cycle(ctx, n, record)
-                found = {}
+            if tool in stalled:
+                continue
+            first = not any(m.startswith(f"{tool}.noop") for m in samples)
+            try:
+                if tool == "reconciler":
+                    found = cycles.reconciler_cycle(ctx, n, record, count_api=first)
+                elif tool == "compose":
+                    found = cycles.compose_cycle(ctx, n, record, count_api=first)
+                else:
+                    cycles.limit_cycle(ctx, n, record)
+                    found = {}
+            except Stalled as exc:
+                stalled[tool] = f"repetition {rep + 1}: {exc}"
+                log(f"  N={n} {tool} STALLED, not run again at this N: {exc}")
+                continue
             if found:
                 calls[tool] = found
                 log(f"  N={n} {tool} no-op API calls: {found['count']}")
-    return {"samples": samples, "api_calls": calls}
+    return {"samples": samples, "api_calls": calls, "stalled": stalled}
 
 
 def summary_lines(results: dict) -> str:

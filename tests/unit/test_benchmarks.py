@@ -304,6 +304,27 @@ def test_render_counts_destroys_that_hit_the_engine_network_bug():
     assert "moby/moby#43286" not in report.render(_results())
 
 
+def test_render_marks_a_stalled_tool():
+    results = _results()
+    data = results["sizes"]["50"]
+    data["samples"] = {k: v for k, v in data["samples"].items() if not k.startswith("compose.")}
+    data["stalled"] = {"compose": "repetition 1: docker-compose up -d made no progress"}
+    text = report.render(results)
+    assert "| 50 | 1.100 s (1.000–1.200) | stalled | – |" in text
+    assert "- N=50, compose: repetition 1: docker-compose up -d made no progress" in text
+
+
+def test_run_timed_kills_a_command_without_progress(tmp_path):
+    from benchmarks.harness import Stalled, run_timed
+
+    with pytest.raises(Stalled, match="no progress"):
+        run_timed(
+            ["sleep", "30"], {}, tmp_path, progress=lambda: 0, stall_after=0.3, check_every=0.1
+        )
+    sample = run_timed(["true"], {}, tmp_path, progress=lambda: 0, stall_after=0.3, check_every=0.1)
+    assert 0 <= sample.wall < 2
+
+
 def test_targets_met():
     verdicts = {t: v for t, _, v in report.targets(_results())}
     assert all(v == "met" for v in verdicts.values()), verdicts
