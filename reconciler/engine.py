@@ -1,6 +1,6 @@
 """The engine adapter: the only module that imports the Docker SDK.
 
-Callers (executor.py, cli.py, watch.py) get plain values (state.py) and the project's own
+Callers (executor.py, cli.py, watch/) get plain values (state.py) and the project's own
 exceptions (errors.py): every docker.errors.* is translated here. Observing a project costs a
 constant number of API calls whatever the number of containers (filtered lists, no inspect).
 A container that vanishes between list and action is not an error for stop/remove.

@@ -1,0 +1,142 @@
+"""Engine events: `EventFollower` follows the project's container events in a thread and fires
+`event` triggers (and `reconnect` after a lost stream). Started and restarted by
+loop.Watcher; the engine object it reads from is engine.Engine (or a fake in tests)."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from reconciler.errors import EngineError
+from reconciler.spec import LABEL_KIND, LABEL_PROJECT
+from reconciler.watch.backoff import Backoff
+from reconciler.watch.log import WatchLog
+from reconciler.watch.triggers import Trigger
+
+# Engine event actions that mean "a container of ours may have changed state".
+WATCHED_ACTIONS = ("die", "stop", "kill", "oom", "destroy", "health_status")
+# Actions that our own pass causes when it stops, replaces or removes a container.
+OWN_ACTIONS = frozenset({"die", "stop", "kill", "destroy"})
+
+
+class EventFollower:
+    """Follows the engine's container events for one project in a thread. Each interesting
+    event fires a trigger; a lost stream (daemon restart) is reconnected with backoff and the
+    reconnection fires a `reconnect` trigger (a full pass follows). Events that our own pass
+    caused (stopping/removing containers it replaces) are ignored via `is_own`."""
+
+    def __init__(
+        self,
+        engine: Any,
+        project: str,
+        fire: Callable[[Trigger], None],
+        log: WatchLog,
+        is_own: Callable[[str], bool] = lambda cid: False,
+        initial: float = 0.25,
+        maximum: float = 5.0,
+    ) -> None:
+        self.engine = engine
+        self.project = project
+        self._fire = fire
+        self._log = log
+        self._is_own = is_own
+        self._backoff = Backoff(initial, maximum)
+        self._stop = threading.Event()
+        self._stream: Any = None
+        self._thread: threading.Thread | None = None
+        self.connected = False
+        self.reconnects = 0
+        self.ignored = 0
+        self.received = 0
+
+    def filters(self) -> dict[str, list[str]]:
+        return {
+            "label": [f"{LABEL_PROJECT}={self.project}"],
+            "type": ["container"],
+            "event": list(WATCHED_ACTIONS),
+        }
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="engine-events", daemon=True)
+        self._thread.start()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def stop(self) -> None:
+        self._stop.set()
+        stream = self._stream
+        if stream is not None:
+            with contextlib.suppress(Exception):
+                stream.close()
+        if self._thread is not None:
+            self._thread.join(timeout=0.3)
+
+    def run(self) -> None:
+        lost = False
+        while not self._stop.is_set():
+            try:
+                stream = self.engine.events(filters=self.filters())
+            except EngineError as exc:
+                self.connected = False
+                delay = self._backoff.next_delay()
+                if not lost:
+                    self._log.warn("engine", f"engine events unavailable: {exc}")
+                    lost = True
+                self._log.debug("engine", f"reconnecting to the engine in {delay:g} s")
+                self._stop.wait(delay)
+                continue
+            self._stream = stream
+            self.connected = True
+            opened = time.monotonic()
+            if lost:
+                self.reconnects += 1
+                self._log.info("engine", "reconnected to the engine's event stream", reconnect=True)
+                self._fire(Trigger("reconnect", "engine reconnected"))
+                lost = False
+            cause = "the engine closed the event stream"
+            try:
+                for event in stream:
+                    if self._stop.is_set():
+                        break
+                    self.handle(event)
+            except EngineError as exc:
+                cause = str(exc)
+            except Exception as exc:  # an unexpected SDK error: reconnect, never die
+                cause = f"unexpected {type(exc).__name__}: {exc}"
+            finally:
+                self._stream = None
+                with contextlib.suppress(Exception):
+                    stream.close()
+            self.connected = False
+            if self._stop.is_set():
+                break
+            if time.monotonic() - opened > 2.0:
+                self._backoff.reset()
+            lost = True
+            delay = self._backoff.next_delay()
+            self._log.warn("engine", f"lost the engine's event stream ({cause}); reconnecting")
+            self._stop.wait(delay)
+
+    def handle(self, event: Mapping[str, Any]) -> None:
+        self.received += 1
+        action = str(event.get("Action") or event.get("status") or "")
+        base = action.split(":", 1)[0].strip()
+        if base not in WATCHED_ACTIONS:
+            return
+        actor = event.get("Actor") or {}
+        attrs = actor.get("Attributes") or {}
+        if attrs.get(LABEL_PROJECT, self.project) != self.project:
+            return
+        if attrs.get(LABEL_KIND, "container") != "container":
+            return  # a build's intermediate container (it carries the image's labels)
+        cid = str(event.get("id") or actor.get("ID") or "")
+        if base in OWN_ACTIONS and cid and self._is_own(cid):
+            self.ignored += 1
+            return
+        name = attrs.get("name") or cid[:12]
+        self._fire(Trigger("event", f"{action} {name}", base, cid))

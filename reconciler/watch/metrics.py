@@ -1,0 +1,145 @@
+"""The watch loop's counters (`Metrics`, updated by loop.Watcher) and the optional `/healthz` +
+`/metrics` HTTP server (`MetricsServer`, started by Watcher.start for --metrics-addr, whose
+value commands/watch.py parses with `parse_addr`)."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from reconciler.errors import ReconcilerError
+
+if TYPE_CHECKING:
+    from reconciler.watch.loop import Watcher
+
+
+@dataclass
+class Metrics:
+    passes: int = 0
+    failures: int = 0
+    changes: int = 0
+    drift_repairs: int = 0
+    spec_errors: int = 0
+    backoffs: int = 0  # containers that entered a crash-loop hold
+    held_now: int = 0  # containers held back right now
+    last_duration: float = 0.0
+    last_pass_time: float = 0.0
+    reconnects: int = 0
+    watcher_restarts: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def render(self, project: str, up: bool) -> str:
+        lab = '{project="' + project.replace("\\", "\\\\").replace('"', '\\"') + '"}'
+        with self.lock:
+            rows = [
+                ("up", "gauge", "1 while the watch loop runs", 1 if up else 0),
+                ("passes_total", "counter", "reconcile passes run", self.passes),
+                ("pass_failures_total", "counter", "passes that failed", self.failures),
+                ("changes_total", "counter", "changes made by passes", self.changes),
+                (
+                    "drift_repairs_total",
+                    "counter",
+                    "changes made while the spec stayed the same (drift repaired)",
+                    self.drift_repairs,
+                ),
+                (
+                    "spec_errors_total",
+                    "counter",
+                    "spec edits rejected as invalid",
+                    self.spec_errors,
+                ),
+                (
+                    "backoffs_total",
+                    "counter",
+                    "container starts held back by crash-loop backoff",
+                    self.backoffs,
+                ),
+                ("backoff_containers", "gauge", "containers held back now", self.held_now),
+                (
+                    "last_pass_duration_seconds",
+                    "gauge",
+                    "duration of the last pass",
+                    round(self.last_duration, 6),
+                ),
+                (
+                    "last_pass_timestamp_seconds",
+                    "gauge",
+                    "when the last pass ended (unix time)",
+                    round(self.last_pass_time, 3),
+                ),
+                ("engine_reconnects_total", "counter", "event stream reconnects", self.reconnects),
+                (
+                    "watcher_restarts_total",
+                    "counter",
+                    "file watcher restarts after it died",
+                    self.watcher_restarts,
+                ),
+            ]
+        out: list[str] = []
+        for name, kind, help_text, value in rows:
+            full = f"reconciler_watch_{name}"
+            out += [f"# HELP {full} {help_text}", f"# TYPE {full} {kind}", f"{full}{lab} {value}"]
+        return "\n".join(out) + "\n"
+
+
+class MetricsServer:
+    """`/healthz` and `/metrics` (Prometheus text format) on a loopback address, served by
+    http.server in a daemon thread."""
+
+    def __init__(self, addr: tuple[str, int], watcher: Watcher) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path = self.path.split("?", 1)[0]
+                if path == "/healthz":
+                    ok, text = watcher.health()
+                    self._send(200 if ok else 503, text + "\n", "text/plain; charset=utf-8")
+                elif path == "/metrics":
+                    body = watcher.metrics.render(watcher.project, watcher.loop_alive)
+                    self._send(200, body, "text/plain; version=0.0.4; charset=utf-8")
+                else:
+                    self._send(404, "not found: try /healthz or /metrics\n", "text/plain")
+
+            def _send(self, code: int, body: str, ctype: str) -> None:
+                data = body.encode()
+                self.send_response(code)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:  # quiet
+                pass
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+            allow_reuse_address = True
+
+        try:
+            self.httpd = Server(addr, Handler)
+        except OSError as exc:
+            raise ReconcilerError(
+                f"cannot serve metrics on {addr[0]}:{addr[1]}: {exc.strerror or exc}"
+            ) from exc
+        self.address = self.httpd.server_address
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True
+        )
+        self._thread.start()
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.httpd.shutdown()
+            self.httpd.server_close()
+
+
+def parse_addr(text: str) -> tuple[str, int]:
+    """`HOST:PORT` (or `[v6]:PORT`) -> (host, port); ValueError with a message otherwise."""
+    host, sep, port = text.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"expected HOST:PORT, e.g. 127.0.0.1:9102, not {text!r}")
+    return host, int(port)
