@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from reconciler.commands import add_output_arg, add_spec_arg
-from reconciler.commands.common import add_project_arg
+from reconciler.commands.common import add_pass_args, add_project_arg
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,17 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def add_apply_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--no-prune", action="store_true", help="keep containers no longer in the spec")
-    p.add_argument(
-        "--parallel", type=int, default=8, metavar="N", help="actions run at once (default 8)"
-    )
-    p.add_argument(
-        "--wait-timeout",
-        type=float,
-        default=120.0,
-        metavar="SECONDS",
-        help="deadline for health checks and dependency conditions (default 120)",
-    )
+    add_pass_args(p)
     p.add_argument("-v", "--verbose", action="store_true", help="show full pull and build logs")
 
 
@@ -47,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
             spec,
             engine,
             PlanOptions(prune=not args.no_prune),
-            ExecOptions(parallel=max(1, args.parallel), wait_timeout=args.wait_timeout),
+            ExecOptions(parallel=args.parallel, wait_timeout=args.wait_timeout),
             on_event=printer,
             on_plan=printer.plan,
         )

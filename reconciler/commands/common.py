@@ -16,6 +16,46 @@ def add_project_arg(p: argparse.ArgumentParser) -> None:
     )
 
 
+def seconds(text: str) -> float:
+    """argparse type for a duration in seconds: a finite number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, not {text!r}") from None
+    if value < 0 or value != value or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, not {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, not {text!r}")
+    return value
+
+
+def add_pass_args(p: argparse.ArgumentParser) -> None:
+    """Options of a reconcile pass, shared by apply and watch."""
+    p.add_argument("--no-prune", action="store_true", help="keep containers no longer in the spec")
+    p.add_argument(
+        "--parallel",
+        type=positive_int,
+        default=8,
+        metavar="N",
+        help="actions run at once (default 8)",
+    )
+    p.add_argument(
+        "--wait-timeout",
+        type=seconds,
+        default=120.0,
+        metavar="SECONDS",
+        help="deadline for health checks and dependency conditions (default 120)",
+    )
+
+
 def load(args: argparse.Namespace) -> Spec:
     from reconciler.loader import load_spec
 

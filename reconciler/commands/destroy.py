@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from reconciler.commands import add_output_arg, add_spec_arg
-from reconciler.commands.common import add_project_arg
+from reconciler.commands.common import add_project_arg, positive_int
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,7 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="also remove the images the project built or committed, and untag those its "
         "images: pull (when no other container uses them)",
     )
-    p.add_argument("--parallel", type=int, default=8, metavar="N", help="removals run at once")
+    p.add_argument(
+        "--parallel", type=positive_int, default=8, metavar="N", help="removals run at once"
+    )
     p.set_defaults(handler=run)
 
 

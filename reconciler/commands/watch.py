@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 
 from reconciler.commands import add_output_arg, add_spec_arg
-from reconciler.commands.common import add_project_arg
+from reconciler.commands.common import add_pass_args, add_project_arg, seconds
 
 STOP_GRACE_S = 1.6  # from SIGINT/SIGTERM to exit, at most (plus up to 0.1 s to notice it)
 
@@ -20,41 +20,31 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_spec_arg(p)
     add_project_arg(p)
     add_output_arg(p)
-    p.add_argument("--no-prune", action="store_true", help="keep containers no longer in the spec")
-    p.add_argument(
-        "--parallel", type=int, default=8, metavar="N", help="actions run at once (default 8)"
-    )
-    p.add_argument(
-        "--wait-timeout",
-        type=_seconds,
-        default=120.0,
-        metavar="SECONDS",
-        help="deadline for health checks and dependency conditions (default 120)",
-    )
+    add_pass_args(p)
     p.add_argument(
         "--resync",
-        type=_seconds,
+        type=seconds,
         default=30.0,
         metavar="SECONDS",
         help="run a pass at least this often, whatever happened (default 30; 0: never)",
     )
     p.add_argument(
         "--debounce",
-        type=_seconds,
+        type=seconds,
         default=0.3,
         metavar="SECONDS",
         help="quiet time after a file edit before the pass (default 0.3)",
     )
     p.add_argument(
         "--backoff-max",
-        type=_seconds,
+        type=seconds,
         default=300.0,
         metavar="SECONDS",
         help="longest crash-loop restart delay (default 300; delays start at 1 s and double)",
     )
     p.add_argument(
         "--backoff-reset",
-        type=_seconds,
+        type=seconds,
         default=10.0,
         metavar="SECONDS",
         help="a container up this long is no longer crash-looping (default 10)",
@@ -66,16 +56,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log reconnect attempts too")
     p.set_defaults(handler=run)
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, not {text!r}") from None
-    if value < 0 or value != value or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, not {text!r}")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -99,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         resync=args.resync,
         debounce=args.debounce,
         prune=not args.no_prune,
-        parallel=max(1, args.parallel),
+        parallel=args.parallel,
         wait_timeout=args.wait_timeout,
         backoff_max=max(args.backoff_max, 1.0),
         backoff_reset=args.backoff_reset,
