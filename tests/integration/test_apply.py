@@ -17,7 +17,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ import pytest
 from reconciler.engine import Engine
 from reconciler.lock import project_lock
 from reconciler.planner import ASIDE_MARK
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -101,17 +101,6 @@ def write(tmp_path: Path, text: str, name: str = "spec.yaml") -> Path:
     path = tmp_path / name
     path.write_text(textwrap.dedent(text).lstrip())
     return path
-
-
-def wait_for(predicate: Callable[[], Any], deadline_s: float = 20.0, what: str = "") -> Any:
-    deadline = time.monotonic() + deadline_s
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {deadline_s}s waiting for {what or predicate}")
-        time.sleep(0.05)
 
 
 def containers(client, project: str) -> dict[str, dict[str, Any]]:

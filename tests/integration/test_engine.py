@@ -8,7 +8,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -17,6 +17,7 @@ import pytest
 from reconciler import spec
 from reconciler.engine import Engine
 from reconciler.errors import Conflict, EngineUnavailable, ImageError, NotFound
+from tests.polling import wait_for
 
 LABEL_PROJECT = spec.LABEL_PROJECT
 
@@ -28,18 +29,6 @@ def engine(docker_client) -> Iterator[Engine]:
     eng = Engine.connect()
     yield eng
     eng.close()
-
-
-def wait_for(predicate: Callable[[], Any], deadline_s: float = 20.0, what: str = "") -> Any:
-    """Poll until predicate() is truthy, failing after a deadline (no bare sleeps)."""
-    deadline = time.monotonic() + deadline_s
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {deadline_s}s waiting for {what or predicate}")
-        time.sleep(0.05)
 
 
 def free_port() -> int:

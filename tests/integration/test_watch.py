@@ -10,6 +10,7 @@ running. Measured times are printed as `MEASURED ...` lines (pytest -s to see th
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import json
 import os
@@ -28,6 +29,8 @@ from typing import Any
 
 import pytest
 
+from tests.polling import wait_for as poll
+
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,15 +42,7 @@ DEADLINE_S = 15.0
 SLEEPER = ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1 & wait $!; done"]
 
 
-def wait_for(predicate: Callable[[], Any], deadline_s: float = DEADLINE_S, what: str = "") -> Any:
-    deadline = time.monotonic() + deadline_s
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {deadline_s}s waiting for {what or predicate}")
-        time.sleep(0.02)
+wait_for = functools.partial(poll, deadline_s=DEADLINE_S, interval=0.02)
 
 
 def measured(what: str, seconds: float) -> None:

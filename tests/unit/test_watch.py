@@ -4,6 +4,7 @@ file watcher's dispatch and restart, metrics, and the loop's retry of failing pa
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -36,19 +37,12 @@ from reconciler.watch import (
     parse_addr,
     state_lines,
 )
+from tests.polling import wait_for as poll
 
 PROJECT = "wunit"
 
 
-def wait_for(predicate, deadline_s: float = 5.0, what: str = ""):
-    deadline = time.monotonic() + deadline_s
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {deadline_s}s waiting for {what or predicate}")
-        time.sleep(0.01)
+wait_for = functools.partial(poll, deadline_s=5.0, interval=0.01)
 
 
 class Clock:
