@@ -38,6 +38,21 @@ def _cpu(samples: Mapping[str, list], key: str) -> Summary | None:
     return summarise([s["cpu"] for s in samples.get(key, ()) if isinstance(s, Mapping)])
 
 
+def load_during(sizes: Mapping[str, Any]) -> str | None:
+    """The 1-minute load average seen at each measured step: min, median, max."""
+    loads = [
+        sample["load"]
+        for data in sizes.values()
+        for samples in (data.get("samples") or {}).values()
+        for sample in samples
+        if isinstance(sample, Mapping) and "load" in sample
+    ]
+    s = summarise(loads)
+    if s is None:
+        return None
+    return f"{s.low:.1f} / {s.median:.1f} / {s.high:.1f}"
+
+
 def table(headers: list[str], rows: list[list[str]]) -> str:
     """A Markdown table; the first column left-aligned, the others right-aligned."""
     lines = ["| " + " | ".join(headers) + " |"]
@@ -304,7 +319,15 @@ def render(results: Mapping[str, Any], notes: list[str] | None = None) -> str:
         "",
         "## Machine",
         "",
-        table(["", "value"], [[k, str(v)] for k, v in machine.items()]),
+        table(
+            ["", "value"],
+            [[k, str(v)] for k, v in machine.items()]
+            + (
+                [["1-min load at the measured steps (min / median / max)", load_during(sizes)]]
+                if load_during(sizes)
+                else []
+            ),
+        ),
         "",
         "## Method",
         "",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import signal
 import sys
@@ -261,7 +262,7 @@ def run_size(ctx: cycles.Context, n: int, repeat: int) -> dict:
     calls: dict[str, dict] = {}
 
     def record(metric: str, sample: Sample) -> None:
-        entry = {"wall": sample.wall, "cpu": sample.cpu}
+        entry = {"wall": sample.wall, "cpu": sample.cpu, "load": os.getloadavg()[0]}
         note = ""
         if sample.tolerated:
             entry["engine_error"] = sample.tolerated

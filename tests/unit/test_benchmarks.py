@@ -304,6 +304,17 @@ def test_render_counts_destroys_that_hit_the_engine_network_bug():
     assert "moby/moby#43286" not in report.render(_results())
 
 
+def test_render_shows_the_load_seen_at_the_measured_steps():
+    assert "1-min load" not in report.render(_results())
+    results = _results()
+    samples = results["sizes"]["10"]["samples"]["reconciler.noop"]
+    for sample, load in zip(samples, (0.5, 9.0), strict=True):
+        sample["load"] = load
+    assert "| 1-min load at the measured steps (min / median / max) | 0.5 / 4.8 / 9.0 |" in (
+        report.render(results)
+    )
+
+
 def test_render_marks_a_stalled_tool():
     results = _results()
     data = results["sizes"]["50"]
