@@ -213,6 +213,11 @@ class Cleanup:
     def remove(self, api, kind: str, project: str) -> int:
         label = f"{LABEL_OF_KIND[kind]}={project}"
         removed = 0
+        if kind == "reconciler":  # the per-project lock file reconciler leaves behind
+            from reconciler.lock import lock_dir
+
+            with contextlib.suppress(OSError):
+                (lock_dir() / f"{project}.lock").unlink(missing_ok=True)
         for c in api.containers(all=True, filters={"label": label}):
             with contextlib.suppress(Exception):
                 api.remove_container(c["Id"], force=True, v=True)
