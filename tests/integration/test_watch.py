@@ -10,7 +10,6 @@ running. Measured times are printed as `MEASURED ...` lines (pytest -s to see th
 from __future__ import annotations
 
 import contextlib
-import functools
 import itertools
 import json
 import os
@@ -42,7 +41,8 @@ DEADLINE_S = 15.0
 SLEEPER = ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1 & wait $!; done"]
 
 
-wait_for = functools.partial(poll, deadline_s=DEADLINE_S, interval=0.02)
+def wait_for(predicate: Callable[[], Any], deadline_s: float = DEADLINE_S, what: str = "") -> Any:
+    return poll(predicate, deadline_s, what, interval=0.02)
 
 
 def measured(what: str, seconds: float) -> None:

@@ -4,7 +4,6 @@ file watcher's dispatch and restart, metrics, and the loop's retry of failing pa
 
 from __future__ import annotations
 
-import functools
 import io
 import json
 import os
@@ -42,7 +41,8 @@ from tests.polling import wait_for as poll
 PROJECT = "wunit"
 
 
-wait_for = functools.partial(poll, deadline_s=5.0, interval=0.01)
+def wait_for(predicate, deadline_s: float = 5.0, what: str = ""):
+    return poll(predicate, deadline_s, what, interval=0.01)
 
 
 class Clock:
