@@ -232,8 +232,19 @@ class Cleanup:
                     api.remove_volume(v["Name"])
         return removed
 
-    def run(self, api) -> int:
-        """Remove everything left; the number of containers that had to be removed."""
+    def run(self, api, engine_wait: float = 60.0) -> int:
+        """Remove everything left; the number of containers that had to be removed. When the
+        engine is away (restarted under us), wait up to `engine_wait` s for it first."""
+        deadline = time.monotonic() + engine_wait
+        while True:
+            try:
+                api.ping()
+                break
+            except Exception as exc:
+                if time.monotonic() > deadline:
+                    print(f"clean-up: the engine does not answer ({exc})", file=sys.stderr)
+                    break
+                time.sleep(1.0)
         left = 0
         for kind, project in self.projects:
             try:
