@@ -265,7 +265,9 @@ def test_invalid_or_deleted_spec_changes_nothing_until_fixed(
     docker_client.api.kill(name)  # drift while the file is gone is still repaired
     wait_for(lambda: running_with(docker_client, name, "1"), what="repair with the last good spec")
     assert container_state(docker_client, name)["id"] == first["id"]
-    w.wait_record("pass", lambda r: r["changes"])  # the repair's record
+    # the repair's record: a pass after the first one that changed something (the first pass
+    # also has changes, so waiting for "any pass with changes" would race the repair's record)
+    wait_for(lambda: any(p["changes"] for p in w.passes()[1:]), what="the repair's record")
     made = [c["action"] for p in w.passes()[1:] for c in p["changes"]]
     assert made == ["start"], w.output()  # only the repair: the bad edit changed nothing
 
