@@ -99,8 +99,6 @@ def run_pass(
 
 
 def _default_image_actions(spec: Spec, engine):
-    try:
-        from reconciler.images_exec import ImageActions
-    except ImportError:
-        return None
+    from reconciler.images_exec import ImageActions
+
     return ImageActions(spec, engine)
