@@ -80,11 +80,11 @@ def main() -> None:
     import_cli = wall([py, "-c", "import reconciler.cli"], repeat, env)
     command = wall([py, "-m", "reconciler", "validate", str(path)], repeat, env)
 
-    from reconciler.interpolate import interpolate_document
-    from reconciler.loader import load_spec
-    from reconciler.schemacheck import is_valid
-    from reconciler.source import load_document
-    from reconciler.validate import _validator, check_document
+    from reconciler.load.interpolate import interpolate_document
+    from reconciler.load.loader import load_spec
+    from reconciler.load.schemacheck import is_valid
+    from reconciler.load.source import load_document
+    from reconciler.load.validate import _validator, check_document
 
     load_spec(path, environ={})  # warm imports and the cached validator
 

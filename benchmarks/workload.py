@@ -133,7 +133,7 @@ def limit_create_body(
 
 def reconciler_uses_project_network() -> bool:
     """True when reconciler puts containers on `<project>_default` by default."""
-    from reconciler import spec
+    from reconciler.model import spec
 
     return getattr(spec, "DEFAULT_NETWORK", None) is not None
 

@@ -52,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except ReconcilerError as exc:
-        from reconciler.output import report_error
+        from reconciler.ui.output import report_error
 
         report_error(exc, args)
         return exc.exit_code

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from reconciler.errors import EngineError, NotFound, PlanError
-from reconciler.executor import EventFn, ExecOptions, Executor, Outcome
-from reconciler.plan import Action, Change, Plan
-from reconciler.planner import PlanOptions, plan
-from reconciler.spec import Spec
-from reconciler.state import State
+from reconciler.execute.scheduler import EventFn, ExecOptions, Executor, Outcome
+from reconciler.model.plan import Action, Change, Plan
+from reconciler.model.spec import Spec
+from reconciler.model.state import State
+from reconciler.plan.containers import PlanOptions, plan
 
 DIFF_PATHS_SHOWN = 5
 
@@ -36,7 +36,7 @@ def make_plan(spec: Spec, engine, options: PlanOptions = PlanOptions()) -> tuple
     """Read the build contexts (source hashes, cached by stat), observe the engine and plan;
     replacements get a warning when `docker diff` shows changes made inside the container
     that the replacement would discard."""
-    from reconciler.buildcontext import build_sources
+    from reconciler.buildctx.context import build_sources
 
     sources = build_sources(spec)
     state = engine.observe(spec.project)
@@ -99,6 +99,6 @@ def run_pass(
 
 
 def _default_image_actions(spec: Spec, engine):
-    from reconciler.images_exec import ImageActions
+    from reconciler.execute.images import ImageActions
 
     return ImageActions(spec, engine)

@@ -26,8 +26,8 @@ def add_apply_args(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from reconciler.commands.common import connect, load
-    from reconciler.executor import ExecOptions
-    from reconciler.planner import PlanOptions
+    from reconciler.execute.scheduler import ExecOptions
+    from reconciler.plan.containers import PlanOptions
     from reconciler.reconcile import run_pass
 
     spec = load(args)
@@ -49,7 +49,7 @@ class EventPrinter:
     """Prints apply events: text lines, or JSON lines with --output json."""
 
     def __init__(self, args: argparse.Namespace, verb: str = "apply") -> None:
-        from reconciler.output import use_color, wants_json
+        from reconciler.ui.output import use_color, wants_json
 
         self.verb = verb  # apply | destroy: the words of the headline and the summary
         self.json = wants_json(args)
@@ -58,8 +58,8 @@ class EventPrinter:
         self.progress = None
 
     def __call__(self, event: dict) -> None:
-        from reconciler.output import print_json
-        from reconciler.render import event_line
+        from reconciler.ui.output import print_json
+        from reconciler.ui.render import event_line
 
         if self.json:
             if event.get("event") != "progress" or self.verbose:
@@ -69,7 +69,7 @@ class EventPrinter:
             self._progress(event)
             return
         if self.progress and event.get("event") in ("done", "failed", "skipped", "unchanged"):
-            from reconciler.progress import finish
+            from reconciler.ui.progress import finish
 
             finish(str(event.get("address")))
         line = event_line(event, self.color)
@@ -77,20 +77,20 @@ class EventPrinter:
             print(line, flush=True)
 
     def _progress(self, event: dict) -> None:
-        from reconciler.progress import show_progress
+        from reconciler.ui.progress import show_progress
 
         self.progress = True
         show_progress(event, verbose=self.verbose)
 
     def plan(self, plan) -> None:
-        from reconciler.output import print_json
-        from reconciler.render import paint
+        from reconciler.ui.output import print_json
+        from reconciler.ui.render import paint
 
         if self.json:
             print_json({"event": "plan", **plan.to_json()})
             return
         if plan.has_changes:
-            from reconciler.render import summary_text
+            from reconciler.ui.render import summary_text
 
             doing = {"apply": "Applying to", "destroy": "Destroying"}.get(self.verb, self.verb)
             print(f"{doing} project {plan.project}: {summary_text(plan)}", flush=True)
@@ -101,11 +101,11 @@ class EventPrinter:
             print(paint(f"warning: {warning}", "33", self.color), file=sys.stderr)
 
     def summary(self, result) -> None:
-        from reconciler.executor import summarise
-        from reconciler.output import print_json
+        from reconciler.execute.scheduler import summarise
+        from reconciler.ui.output import print_json
 
         if self.progress:
-            from reconciler.progress import stop_progress
+            from reconciler.ui.progress import stop_progress
 
             stop_progress()
 

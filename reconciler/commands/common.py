@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from reconciler.spec import Spec
+from reconciler.model.spec import Spec
 
 
 def add_project_arg(p: argparse.ArgumentParser) -> None:
@@ -57,12 +57,12 @@ def add_pass_args(p: argparse.ArgumentParser) -> None:
 
 
 def load(args: argparse.Namespace) -> Spec:
-    from reconciler.loader import load_spec
+    from reconciler.load.loader import load_spec
 
     return load_spec(args.spec, os.environ, getattr(args, "project", None))
 
 
 def connect():
-    from reconciler.engine import Engine
+    from reconciler.engine.client import Engine
 
     return Engine.connect()

@@ -35,11 +35,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from reconciler.commands.apply import EventPrinter
     from reconciler.commands.common import connect, load
-    from reconciler.executor import ExecOptions, Executor
-    from reconciler.images_exec import ImageActions
-    from reconciler.images_plan import pulled_references
+    from reconciler.execute.images import ImageActions
+    from reconciler.execute.scheduler import ExecOptions, Executor
     from reconciler.lock import project_lock
-    from reconciler.planner import DestroyOptions, plan_destroy
+    from reconciler.plan.containers import DestroyOptions, plan_destroy
+    from reconciler.plan.images import pulled_references
     from reconciler.reconcile import PassResult
 
     spec = load(args)

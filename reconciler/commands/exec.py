@@ -80,8 +80,8 @@ def split_command(args: argparse.Namespace) -> argparse.Namespace:
 def run(args: argparse.Namespace) -> int:
     import os
 
-    from reconciler import attach
     from reconciler.commands.common import connect, load
+    from reconciler.ui import attach
 
     args = split_command(args)
     env = {}

@@ -35,9 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reconciler import attach
     from reconciler.commands.common import connect, load
-    from reconciler.output import use_color
+    from reconciler.ui import attach
+    from reconciler.ui.output import use_color
 
     if args.tail is not None and args.tail < 0:
         args.tail = None

@@ -28,10 +28,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from reconciler.commands.common import connect, load
     from reconciler.errors import PlanError
-    from reconciler.output import print_json, use_color, wants_json
-    from reconciler.planner import PlanOptions
+    from reconciler.plan.containers import PlanOptions
     from reconciler.reconcile import make_plan
-    from reconciler.render import render_plan
+    from reconciler.ui.output import print_json, use_color, wants_json
+    from reconciler.ui.render import render_plan
 
     spec = load(args)
     with connect() as engine:

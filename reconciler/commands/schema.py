@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reconciler.validate import schema_text
+    from reconciler.load.validate import schema_text
 
     sys.stdout.write(schema_text())
     sys.stdout.flush()

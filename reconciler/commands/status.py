@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def rows(spec, state, plan) -> list[dict]:
     """One row per observed container plus one per desired container that does not exist."""
-    from reconciler.plan import Action
+    from reconciler.model.plan import Action
 
     by_id = {c.container_id: c for c in plan.changes if c.container_id}
     out: list[dict] = []
@@ -62,7 +62,7 @@ def rows(spec, state, plan) -> list[dict]:
 def image_rows(state, plan) -> list[dict]:
     """One row per image of the spec (and per direct reference its containers or commits
     use), plus the project's images that the plan removes."""
-    from reconciler.plan import Action
+    from reconciler.model.plan import Action
 
     own = {oc.name for oc in state.containers}
     rows_: list[dict] = []
@@ -98,7 +98,7 @@ def image_rows(state, plan) -> list[dict]:
 def _print_images(table: list[dict], color: bool) -> None:
     from rich.table import Table
 
-    from reconciler.output import console
+    from reconciler.ui.output import console
 
     t = Table(title="images", title_justify="left", box=None, pad_edge=False)
     for column in ("IMAGE", "REFERENCE", "KIND", "ID", "USED BY", "UP TO DATE"):
@@ -122,13 +122,13 @@ def _print_images(table: list[dict], color: bool) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from reconciler.commands.common import connect, load
-    from reconciler.output import print_json, use_color, wants_json
-    from reconciler.planner import plan
+    from reconciler.plan.containers import plan
+    from reconciler.ui.output import print_json, use_color, wants_json
 
     spec = load(args)
     with connect() as engine:
         state = engine.observe(spec.project)
-    from reconciler.buildcontext import build_sources
+    from reconciler.buildctx.context import build_sources
 
     result = plan(spec, state, sources=build_sources(spec))
     table = rows(spec, state, result)
@@ -137,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
 
     watch = read_state(spec.project)  # a running `reconciler watch` of this project, if any
     annotate_rows(table, watch)
-    from reconciler.resources_status import print_resources, resource_rows
+    from reconciler.ui.resources_status import print_resources, resource_rows
 
     resources = resource_rows(spec, state, result)
     if wants_json(args):
@@ -166,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
 def _print_table(project: str, table: list[dict], color: bool) -> None:
     from rich.table import Table
 
-    from reconciler.output import console
+    from reconciler.ui.output import console
 
     t = Table(title=f"project {project}", title_justify="left", box=None, pad_edge=False)
     for column in ("CONTAINER", "REPLICA", "STATE", "HEALTH", "IMAGE", "PORTS", "UP TO DATE"):

@@ -35,10 +35,10 @@ def run(args: argparse.Namespace) -> int:
     import os
 
     from reconciler.errors import Location, Problem, SpecError
-    from reconciler.output import print_json, wants_json
+    from reconciler.ui.output import print_json, wants_json
 
     try:
-        from reconciler.loader import load_spec
+        from reconciler.load.loader import load_spec
 
         spec = load_spec(args.spec, os.environ, args.project)
         problems: list[Problem] = []

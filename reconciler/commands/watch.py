@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
 
     from reconciler.commands.common import connect
     from reconciler.errors import ReconcilerError
-    from reconciler.output import use_color, wants_json
+    from reconciler.ui.output import use_color, wants_json
     from reconciler.watch import Watcher, WatchLog, WatchOptions, parse_addr
 
     metrics_addr = None

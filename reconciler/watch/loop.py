@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import EngineError, ReconcilerError
-from reconciler.plan import Action, Plan
-from reconciler.spec import Spec
+from reconciler.model.plan import Action, Plan
+from reconciler.model.spec import Spec
 from reconciler.watch.backoff import Backoff, CrashBackoff
 from reconciler.watch.events import EventFollower
 from reconciler.watch.files import FileWatch
@@ -360,8 +360,8 @@ class Watcher:
 
     def _execute(self, report: PassReport) -> None:
         from reconciler.errors import PlanError
-        from reconciler.executor import ExecOptions
-        from reconciler.planner import PlanOptions
+        from reconciler.execute.scheduler import ExecOptions
+        from reconciler.plan.containers import PlanOptions
         from reconciler.reconcile import run_pass
 
         spec = self.spec

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from reconciler.errors import SpecError
-from reconciler.spec import Spec
+from reconciler.model.spec import Spec
 
 
 class SpecSource:
@@ -65,7 +65,7 @@ class SpecSource:
 
     def load_initial(self) -> Spec:
         """The first load: errors raise SpecError (watch does not start on a bad spec)."""
-        from reconciler.loader import load_spec
+        from reconciler.load.loader import load_spec
 
         digest, self.env_files = self._read_inputs()
         spec = load_spec(self.display, self.environ, self.project_override)
@@ -77,7 +77,7 @@ class SpecSource:
         `same` (content unchanged), `changed` (a new good spec is in force), `unchanged`
         (content changed, spec equal), `invalid` (error; last good kept), `missing` (spec file
         gone or unreadable; last good kept)."""
-        from reconciler.loader import load_spec
+        from reconciler.load.loader import load_spec
 
         digest, env_files = self._read_inputs()
         if digest is None:
@@ -121,8 +121,8 @@ def _env_files(text: bytes, path: Path, display: str) -> tuple[Path, ...] | None
     """The env files a spec names (containers.*.env_file), resolved beside the spec. None when
     the file does not parse. Names with ${VAR} are skipped (their folder is the spec's anyway,
     mostly); resync catches the rest."""
-    from reconciler.normalize import resolve_host_path
-    from reconciler.source import parse_document
+    from reconciler.load.normalize import resolve_host_path
+    from reconciler.load.source import parse_document
 
     try:
         doc = parse_document(text.decode("utf-8"), path, display)

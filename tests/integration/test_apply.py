@@ -23,9 +23,9 @@ from typing import Any
 
 import pytest
 
-from reconciler.engine import Engine
+from reconciler.engine.client import Engine
 from reconciler.lock import project_lock
-from reconciler.planner import ASIDE_MARK
+from reconciler.plan.containers import ASIDE_MARK
 from tests.polling import wait_for
 
 pytestmark = pytest.mark.integration
@@ -244,7 +244,7 @@ def test_apply_twice_converges_and_the_second_apply_changes_nothing(
     assert all(r["up_to_date"] and r["state"] == "running" for r in rows)
 
     # a no-op pass costs what observing costs: a constant number of list calls
-    from reconciler.loader import load_spec
+    from reconciler.load.loader import load_spec
     from reconciler.reconcile import run_pass
 
     with Engine.connect() as engine:

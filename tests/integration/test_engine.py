@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from reconciler import spec
-from reconciler.engine import Engine
+from reconciler.engine.client import Engine
 from reconciler.errors import Conflict, EngineUnavailable, ImageError, NotFound
+from reconciler.model import spec
 from tests.polling import wait_for
 
 LABEL_PROJECT = spec.LABEL_PROJECT

@@ -419,7 +419,7 @@ def test_a_crash_loop_backs_off_and_shows_in_status(
 def test_a_no_op_pass_costs_the_four_observe_calls(tmp_path, project, images, docker_client):
     import io
 
-    from reconciler.engine import Engine
+    from reconciler.engine.client import Engine
     from reconciler.watch import Trigger, Watcher, WatchLog, WatchOptions
 
     spec = tmp_path / "spec.yaml"
@@ -608,7 +608,7 @@ def build_support_missing() -> str | None:
 
     missing = [
         m
-        for m in ("reconciler.buildcontext", "reconciler.images_exec")
+        for m in ("reconciler.buildctx.context", "reconciler.execute.images")
         if importlib.util.find_spec(m) is None
     ]
     if missing:

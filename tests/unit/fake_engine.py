@@ -25,9 +25,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler import spec as S
 from reconciler.errors import Conflict, NotFound
-from reconciler.state import ObservedContainer, ObservedImage, State
+from reconciler.model import spec as S
+from reconciler.model.state import ObservedContainer, ObservedImage, State
 
 MUTATING = ("create", "start", "stop", "remove", "rename")
 

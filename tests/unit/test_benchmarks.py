@@ -16,7 +16,7 @@ from benchmarks import report, workload
 from benchmarks.proxy import CountingProxy, FramingError, RequestCounter, normalise_path
 from benchmarks.run import parse_args
 from benchmarks.stats import Summary, fmt_ratio, fmt_summary, ratio, summarise
-from reconciler.loader import load_spec
+from reconciler.load.loader import load_spec
 
 # --- workload -----------------------------------------------------------------------------------
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler import buildcontext as bc
-from reconciler.spec import BuildSpec
+from reconciler.buildctx import context as bc
+from reconciler.model.spec import BuildSpec
 
 # (patterns, relpath, excluded?)
 CASES = [
@@ -181,7 +181,7 @@ def test_digests_are_cached_by_stat(tmp_path, monkeypatch):
 
 
 def test_build_sources_reports_unreadable_contexts(tmp_path):
-    from reconciler.spec import ImageSpec, Spec
+    from reconciler.model.spec import ImageSpec, Spec
 
     ctx = make_context(tmp_path / "ok", FILES)
     bad = make_context(tmp_path / "bad", FILES, "a\n!\n")

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from reconciler.errors import SpecError
-from reconciler.loader import load_spec
+from reconciler.load.loader import load_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]

@@ -8,7 +8,12 @@ import sys
 
 import pytest
 
-from reconciler.engine import container_create_body, format_ports, parse_exit_code, parse_health
+from reconciler.engine.client import (
+    container_create_body,
+    format_ports,
+    parse_exit_code,
+    parse_health,
+)
 
 
 def minimal(**fields):
@@ -18,7 +23,7 @@ def minimal(**fields):
 
 
 def test_importing_the_engine_does_not_import_docker():
-    code = "import sys, reconciler.engine; print('docker' in sys.modules)"
+    code = "import sys, reconciler.engine.client; print('docker' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.loader import load_spec
+from reconciler.load.loader import load_spec
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 ALLOWED_IMAGES = {

@@ -10,19 +10,10 @@ from typing import Any
 
 import pytest
 
-from reconciler.buildcontext import BuildSource
-from reconciler.images_exec import commit_config
-from reconciler.images_plan import (
-    LABEL_BASES,
-    LABEL_MANIFEST,
-    LABEL_REFERENCE,
-    commit_inputs,
-    commit_source_hash,
-    encode_manifest,
-)
-from reconciler.plan import Action
-from reconciler.planner import DestroyOptions, PlanOptions, plan, plan_destroy
-from reconciler.spec import (
+from reconciler.model.build import BuildSource
+from reconciler.execute.images import commit_config
+from reconciler.model.plan import Action
+from reconciler.model.spec import (
     LABEL_SOURCE_HASH,
     BuildSpec,
     CommitChanges,
@@ -35,7 +26,16 @@ from reconciler.spec import (
     container_config,
     ownership_labels,
 )
-from reconciler.state import ObservedContainer, ObservedImage, State
+from reconciler.model.state import ObservedContainer, ObservedImage, State
+from reconciler.plan.containers import DestroyOptions, PlanOptions, plan, plan_destroy
+from reconciler.plan.images import (
+    LABEL_BASES,
+    LABEL_MANIFEST,
+    LABEL_REFERENCE,
+    commit_inputs,
+    commit_source_hash,
+    encode_manifest,
+)
 
 P = "p"
 BASE = "stand-in/busybox:latest"
@@ -522,7 +522,7 @@ def test_commit_config_applies_changes_on_the_base_config():
 
 
 def test_build_log_names_the_failing_step_and_the_tail_of_its_output():
-    from reconciler.engine import _BuildLog
+    from reconciler.engine.client import _BuildLog
 
     log = _BuildLog()
     log.feed("Step 1/3 : FROM x\n ---> abc\nStep 2/3 : RUN make\n ---> Running in 1f\n")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from reconciler.errors import SpecError
-from reconciler.interpolate import InterpolationError, substitute
-from reconciler.loader import load_spec
+from reconciler.load.interpolate import InterpolationError, substitute
+from reconciler.load.loader import load_spec
 
 ENV = {"A": "a", "EMPTY": "", "N": "3"}
 

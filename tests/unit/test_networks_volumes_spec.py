@@ -8,8 +8,8 @@ import textwrap
 import pytest
 
 from reconciler.errors import SpecError
-from reconciler.loader import load_spec
-from reconciler.spec import NetworkAttachment, container_config
+from reconciler.load.loader import load_spec
+from reconciler.model.spec import NetworkAttachment, container_config
 
 
 def load(tmp_path, text: str, project: str | None = None):

@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 
 from reconciler.errors import Conflict, EngineError
-from reconciler.executor import ExecOptions, Executor
-from reconciler.plan import Action, FieldDiff
-from reconciler.planner import PlanOptions, aside_name, diff_configs, plan
-from reconciler.spec import (
+from reconciler.execute.scheduler import ExecOptions, Executor
+from reconciler.model.plan import Action, FieldDiff
+from reconciler.model.spec import (
     LABEL_CONFIG,
     LABEL_CONFIG_HASH,
     ContainerSpec,
@@ -31,7 +30,8 @@ from reconciler.spec import (
     container_name,
     ownership_labels,
 )
-from reconciler.state import ObservedContainer, ObservedImage, State
+from reconciler.model.state import ObservedContainer, ObservedImage, State
+from reconciler.plan.containers import PlanOptions, aside_name, diff_configs, plan
 from tests.unit.fake_engine import FakeEngine
 
 PROJECT = "p"
@@ -858,7 +858,7 @@ def test_scale_down_removes_the_highest_replicas():
 
 
 def test_text_plan_symbols_and_colours():
-    from reconciler.render import render_plan
+    from reconciler.ui.render import render_plan
 
     spec = make_spec(
         ctr("new"),
@@ -894,7 +894,7 @@ def test_colour_only_on_a_terminal_without_no_color(monkeypatch):
     import argparse
     import io
 
-    from reconciler.output import use_color
+    from reconciler.ui.output import use_color
 
     class Tty(io.StringIO):
         def isatty(self) -> bool:

@@ -10,12 +10,11 @@ from typing import Any
 import pytest
 
 from reconciler.errors import Conflict
-from reconciler.executor import Executor
-from reconciler.plan import Action, Change, Plan, Target
-from reconciler.planner import DestroyOptions, PlanOptions, plan, plan_destroy
-from reconciler.resources_exec import ResourceFailed, labels_for
-from reconciler.resources_exec import run as run_resource
-from reconciler.spec import (
+from reconciler.execute.resources import ResourceFailed, labels_for
+from reconciler.execute.resources import run as run_resource
+from reconciler.execute.scheduler import Executor
+from reconciler.model.plan import Action, Change, Plan, Target
+from reconciler.model.spec import (
     LABEL_CONFIG_HASH,
     LABEL_KIND,
     LABEL_NAME,
@@ -30,13 +29,14 @@ from reconciler.spec import (
     network_config,
     volume_config,
 )
-from reconciler.state import (
+from reconciler.model.state import (
     ObservedContainer,
     ObservedImage,
     ObservedNetwork,
     ObservedVolume,
     State,
 )
+from reconciler.plan.containers import DestroyOptions, PlanOptions, plan, plan_destroy
 
 P = "p"
 IMG = "reg.local/app:1"
@@ -86,7 +86,7 @@ def obs_vol(volume: VolumeSpec, **changes: Any) -> ObservedVolume:
 
 
 def obs_ctr(spec: Spec, container: ContainerSpec, n: int = 1) -> ObservedContainer:
-    from reconciler.spec import config_hash, container_name
+    from reconciler.model.spec import config_hash, container_name
 
     cfg = container_config(spec, container, 1, IMG_ID)
     return ObservedContainer(

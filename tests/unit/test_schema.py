@@ -10,7 +10,7 @@ from pathlib import Path
 from jsonschema import Draft202012Validator
 
 import reconciler
-from reconciler.validate import schema
+from reconciler.load.validate import schema
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_FILE = ROOT / "schemas" / "spec.schema.json"
@@ -53,7 +53,7 @@ def test_every_object_is_closed():
 
 
 def test_package_copy_is_a_relative_symlink():
-    link = Path(reconciler.__file__).parent / "spec.schema.json"
+    link = Path(reconciler.__file__).parent / "load" / "spec.schema.json"
     assert link.is_symlink()
     assert not os.path.isabs(os.readlink(link))
     assert link.resolve() == SCHEMA_FILE.resolve()

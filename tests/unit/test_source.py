@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from reconciler import source
 from reconciler.errors import Location, SpecError
-from reconciler.source import load_document, render_path
+from reconciler.load import source
+from reconciler.load.source import load_document, render_path
 
 
 def doc_of(tmp_path, text: str | bytes):

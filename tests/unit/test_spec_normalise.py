@@ -7,10 +7,10 @@ import textwrap
 
 import pytest
 
-from reconciler import spec as S
 from reconciler.errors import Location
-from reconciler.loader import load_spec
-from reconciler.normalize import parse_duration, parse_port, reference_problem
+from reconciler.load.loader import load_spec
+from reconciler.load.normalize import parse_duration, parse_port, reference_problem
+from reconciler.model import spec as S
 
 H = "version: 1\nproject: shop\n"
 

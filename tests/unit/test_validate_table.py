@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from reconciler.errors import SpecError
-from reconciler.loader import load_spec
+from reconciler.load.loader import load_spec
 
 H = "version: 1\nproject: shop\n"
 

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from reconciler.errors import EngineUnavailable, ReconcilerError
-from reconciler.plan import Action, Change, Plan, Target
-from reconciler.state import ObservedContainer, State
+from reconciler.model.plan import Action, Change, Plan, Target
+from reconciler.model.state import ObservedContainer, State
 from reconciler.watch import (
     CrashBackoff,
     EventFollower,
@@ -624,7 +624,7 @@ def test_adjust_holds_back_crash_looping_starts(tmp_path, lock_dir):
 
 
 def test_a_cancelled_executor_starts_nothing_new():
-    from reconciler.executor import ExecOptions, Executor
+    from reconciler.execute.scheduler import ExecOptions, Executor
 
     class NoEngine:
         def __getattr__(self, name):

@@ -183,7 +183,7 @@ def compile_schema(schema: Mapping[str, Any]) -> Check:
 @cache
 def spec_check() -> Check | None:
     """The compiled check of the spec's schema, or None if it uses an unsupported keyword."""
-    from reconciler.validate import schema
+    from reconciler.load.validate import schema
 
     try:
         return compile_schema(schema())

@@ -22,9 +22,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, BinaryIO
 
 from reconciler.errors import Conflict, NotFound
-from reconciler.planner import is_aside
-from reconciler.spec import LABEL_PROJECT
-from reconciler.state import ObservedContainer
+from reconciler.model.spec import LABEL_PROJECT
+from reconciler.model.state import ObservedContainer
+from reconciler.plan.containers import is_aside
 
 PALETTE = ("36", "33", "32", "35", "34", "96", "93", "92", "95", "94")  # like compose
 
@@ -35,7 +35,7 @@ PALETTE = ("36", "33", "32", "35", "34", "96", "93", "92", "95", "94")  # like c
 def project_containers(engine, project: str) -> list[ObservedContainer]:
     """The project's containers (one list call), renamed-aside leftovers left out, and
     containers created by hand from the project's images (they inherit its labels) too."""
-    from reconciler.engine import owned_container
+    from reconciler.engine.client import owned_container
 
     found = engine.list_containers_by_label(f"{LABEL_PROJECT}={project}")
     return sorted(

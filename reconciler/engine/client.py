@@ -36,9 +36,9 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from reconciler import spec as _spec
 from reconciler.errors import Conflict, EngineError, EngineUnavailable, ImageError, NotFound
-from reconciler.state import (
+from reconciler.model import spec as _spec
+from reconciler.model.state import (
     ObservedContainer,
     ObservedImage,
     ObservedNetwork,

@@ -20,9 +20,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from reconciler.errors import Problem
-from reconciler.plan import Action, Change, Target
-from reconciler.planner import diff_configs
-from reconciler.spec import (
+from reconciler.model.plan import Action, Change, Target
+from reconciler.model.spec import (
     LABEL_CONFIG,
     LABEL_CONFIG_HASH,
     LABEL_KIND,
@@ -35,7 +34,8 @@ from reconciler.spec import (
     network_config,
     volume_config,
 )
-from reconciler.state import State
+from reconciler.model.state import State
+from reconciler.plan.containers import diff_configs
 
 REMOVING = (Action.REMOVE, Action.REPLACE)
 

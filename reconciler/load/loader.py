@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from reconciler.errors import SpecError
-from reconciler.spec import Spec
+from reconciler.model.spec import Spec
 
 
 def load_spec(
@@ -26,8 +26,8 @@ def load_spec(
     environment wins). `project` overrides the spec's `project` (like `docker compose -p`).
     Raises SpecError with every problem found.
     """
-    from reconciler.source import load_document
-    from reconciler.validate import check_document
+    from reconciler.load.source import load_document
+    from reconciler.load.validate import check_document
 
     doc = load_document(path)
     spec, problems = check_document(doc, environ, project)

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.errors import ReconcilerError
-from reconciler.plan import Action, Change
-from reconciler.spec import (
+from reconciler.model.plan import Action, Change
+from reconciler.model.spec import (
     LABEL_CONFIG,
     LABEL_CONFIG_HASH,
     LABEL_KIND,

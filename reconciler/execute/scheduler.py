@@ -18,17 +18,17 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from reconciler import resources_exec
 from reconciler.errors import EngineError, NotFound, ReconcilerError
-from reconciler.plan import Action, Change, Plan
-from reconciler.planner import aside_name
-from reconciler.spec import (
+from reconciler.execute import resources as resources_exec
+from reconciler.model.plan import Action, Change, Plan
+from reconciler.model.spec import (
     LABEL_CONFIG,
     LABEL_CONFIG_HASH,
     canonical_json,
     config_hash,
     ownership_labels,
 )
+from reconciler.plan.containers import aside_name
 
 EventFn = Callable[[dict[str, Any]], None]
 POLL_S = 0.1

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 from reconciler.errors import Location, Problem
-from reconciler.source import read_text
+from reconciler.load.source import read_text
 
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "$": "$"}

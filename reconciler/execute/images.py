@@ -23,9 +23,18 @@ import tempfile
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from reconciler import buildcontext
+from reconciler.buildctx import context as buildcontext
 from reconciler.errors import Conflict, EngineError, EngineUnavailable, ImageError
-from reconciler.images_plan import (
+from reconciler.model.plan import Action, Change
+from reconciler.model.spec import (
+    LABEL_SOURCE_HASH,
+    CommitChanges,
+    Spec,
+    canonical_json,
+    ownership_labels,
+)
+from reconciler.model.state import normalise_reference
+from reconciler.plan.images import (
     LABEL_BASES,
     LABEL_MANIFEST,
     LABEL_REFERENCE,
@@ -35,15 +44,6 @@ from reconciler.images_plan import (
     encode_manifest,
     names_text,
 )
-from reconciler.plan import Action, Change
-from reconciler.spec import (
-    LABEL_SOURCE_HASH,
-    CommitChanges,
-    Spec,
-    canonical_json,
-    ownership_labels,
-)
-from reconciler.state import normalise_reference
 
 ProgressFn = Callable[[dict[str, Any]], None]
 Result = str | tuple[str, str]

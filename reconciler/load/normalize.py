@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from reconciler import spec as S
 from reconciler.errors import Location, Problem
-from reconciler.source import Document, PathT, kind_of, render_path
+from reconciler.load.source import Document, PathT, kind_of, render_path
+from reconciler.model import spec as S
 
 PROJECT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 KEY_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
@@ -670,7 +670,7 @@ class Normalizer:
         return S.ContainerSpec(**fields)
 
     def env(self, d: Mapping[str, Any], path: PathT) -> dict[str, str]:
-        from reconciler.envfile import read_env_file
+        from reconciler.load.envfile import read_env_file
 
         merged: dict[str, str] = {}
         files = d.get("env_file")

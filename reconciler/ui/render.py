@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.plan import SYMBOLS, Action, Change, Plan
+from reconciler.model.plan import SYMBOLS, Action, Change, Plan
 
 COLORS = {
     Action.CREATE: "32",  # green

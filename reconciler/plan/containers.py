@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.errors import Problem
-from reconciler.plan import Action, Change, FieldDiff, Plan, Target
-from reconciler.spec import (
+from reconciler.model.plan import Action, Change, FieldDiff, Plan, Target
+from reconciler.model.spec import (
     ContainerSpec,
     Spec,
     config_hash,
     container_config,
     container_name,
 )
-from reconciler.state import ObservedContainer, State
+from reconciler.model.state import ObservedContainer, State
 
 ASIDE_MARK = "--old-"  # a container renamed aside during a replacement: <name>--old-<id12>
 
@@ -52,7 +52,7 @@ def plan(
 ) -> Plan:
     """`sources`: images key -> buildcontext.BuildSource, computed before planning (I/O) by
     reconcile.make_plan; without it, a built image that is present counts as up to date."""
-    from reconciler import images_plan
+    from reconciler.plan import images as images_plan
 
     errors: list[Problem] = []
     warnings: list[str] = []
@@ -60,7 +60,7 @@ def plan(
     pending_images = {
         c.target.name: c.address for c in image_changes if c.action is not Action.UNCHANGED
     }
-    from reconciler import resources_plan
+    from reconciler.plan import resources as resources_plan
 
     resource_changes = resources_plan.plan_networks(spec, state, errors)
     resource_changes += resources_plan.plan_volumes(spec, state, errors, warnings)
@@ -171,7 +171,7 @@ def _plan_container(
         replicas.setdefault(oc.replica, []).append(oc)
 
     changes: list[Change] = []
-    from reconciler.resources_plan import container_deps
+    from reconciler.plan.resources import container_deps
 
     deps = tuple(
         sorted(
@@ -389,13 +389,13 @@ def plan_destroy(project: str, state: State, options: DestroyOptions = DestroyOp
         _remove(Target("container", oc.key, oc.replica or None, oc.name), oc, "destroy")
         for oc in sorted(state.containers, key=lambda oc: (oc.key, -oc.replica, oc.name))
     ]
-    from reconciler.resources_plan import plan_destroy_resources
+    from reconciler.plan.resources import plan_destroy_resources
 
     containers = list(changes)
     changes += plan_destroy_resources(state, changes, options.volumes, options.keep)
     warnings: list[str] = []
     if options.images:
-        from reconciler.images_plan import plan_destroy_images
+        from reconciler.plan.images import plan_destroy_images
 
         image_changes, warnings = plan_destroy_images(project, state, containers, options.pulled)
         changes += image_changes

@@ -22,9 +22,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from reconciler import spec as S
 from reconciler.errors import Problem
-from reconciler.source import Document, PathT, kind_of, render_path
+from reconciler.load.source import Document, PathT, kind_of, render_path
+from reconciler.model import spec as S
 
 # Compose field names users carry over, and what they are called here.
 COMPOSE_NAMES = {
@@ -88,7 +88,7 @@ def _inline_refs(node: Any, defs: Mapping[str, Any]) -> Any:
 
 def dotenv_variables(doc: Document) -> tuple[dict[str, str], list[Problem]]:
     """Variables of the `.env` file beside the spec (none if there is no such file)."""
-    from reconciler.envfile import read_env_file
+    from reconciler.load.envfile import read_env_file
 
     path = doc.folder / ".env"
     if not path.is_file():
@@ -100,8 +100,8 @@ def check_document(
     doc: Document, environ: Mapping[str, str] | None = None, project: str | None = None
 ) -> tuple[S.Spec | None, list[Problem]]:
     """(Spec, []) when valid, else (None, every problem sorted)."""
-    from reconciler.interpolate import interpolate_document
-    from reconciler.normalize import Normalizer
+    from reconciler.load.interpolate import interpolate_document
+    from reconciler.load.normalize import Normalizer
 
     environ = os.environ if environ is None else environ
     variables, problems = dotenv_variables(doc)
@@ -211,7 +211,7 @@ def _dedupe(problems: Iterable[Problem]) -> list[Problem]:
 
 
 def yaml_traps(doc: Document, data: Any) -> Iterable[tuple[PathT, Problem]]:
-    from reconciler.normalize import yaml_trap
+    from reconciler.load.normalize import yaml_trap
 
     def walk(value: Any, path: PathT):
         if isinstance(value, dict):
@@ -238,7 +238,7 @@ def schema_check(
 
     A fast yes/no check runs first (schemacheck.py); jsonschema, slow to import and to run,
     only explains a document that check rejects."""
-    from reconciler.schemacheck import is_valid
+    from reconciler.load.schemacheck import is_valid
 
     problems: list[Problem] = []
     paths: set[PathT] = set()
@@ -324,7 +324,7 @@ def _expected(types: list[str]) -> str:
 
 def _convert(doc: Document, error) -> list[tuple[PathT, Problem]]:
     """One jsonschema error -> (path, problem) pairs in our words."""
-    from reconciler.normalize import type_problem
+    from reconciler.load.normalize import type_problem
 
     path: PathT = tuple(error.absolute_path)
     validator = error.validator
@@ -458,7 +458,7 @@ class Semantics:
 
     # images ----------------------------------------------------------------------------------
     def resolve_image(self, image: str, path: PathT, what: str) -> None:
-        from reconciler.normalize import reference_problem
+        from reconciler.load.normalize import reference_problem
 
         if image in self.image_keys:
             return

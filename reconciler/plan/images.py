@@ -31,8 +31,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from reconciler.errors import Problem
-from reconciler.plan import Action, Change, Target
-from reconciler.spec import (
+from reconciler.model.plan import Action, Change, Target
+from reconciler.model.spec import (
     LABEL_KIND,
     LABEL_NAME,
     LABEL_SOURCE_HASH,
@@ -41,7 +41,7 @@ from reconciler.spec import (
     Spec,
     canonical_json,
 )
-from reconciler.state import ObservedImage, State, normalise_reference
+from reconciler.model.state import ObservedImage, State, normalise_reference
 
 # Labels on images the project builds or commits, besides the ownership ones and
 # io.reconciler.source-hash (spec.LABEL_SOURCE_HASH).
@@ -425,7 +425,7 @@ def describe_commit_change(labels, commit: CommitSpec, base_ref: str, base_id: s
 def is_owned_image(image: ObservedImage, project: str) -> bool:
     """Made by this project and tagged by nobody else: an image built FROM one of ours inherits
     our labels, but not our reference (unless it is untagged: such leftovers count as ours)."""
-    from reconciler.spec import LABEL_PROJECT
+    from reconciler.model.spec import LABEL_PROJECT
 
     labels = image.labels
     if labels.get(LABEL_PROJECT) != project or labels.get(LABEL_KIND) != "image":

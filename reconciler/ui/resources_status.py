@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.plan import Action, Plan
-from reconciler.spec import LABEL_KIND, LABEL_NAME, Spec
-from reconciler.state import State
+from reconciler.model.plan import Action, Plan
+from reconciler.model.spec import LABEL_KIND, LABEL_NAME, Spec
+from reconciler.model.state import State
 
 REFUSED = "changed (refused)"
 
@@ -64,7 +64,7 @@ def _observed(state: State, kind: str, name: str):
 def print_resources(rows: dict[str, list[dict[str, Any]]], color: bool) -> None:
     from rich.table import Table
 
-    from reconciler.output import console
+    from reconciler.ui.output import console
 
     for kind in ("networks", "volumes"):
         if not rows[kind]:

@@ -34,10 +34,11 @@ import stat
 import tarfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import IO, Any
 
-from reconciler.spec import BuildSpec, Spec
+from reconciler.model.build import BuildSource
+from reconciler.model.spec import BuildSpec, Spec
 
 DOCKERIGNORE = ".dockerignore"
 SHORT = 10  # hex digits of a manifest entry
@@ -319,18 +320,6 @@ def _short(value: Any) -> str:
 
 def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
-
-
-@dataclass(frozen=True)
-class BuildSource:
-    """What defines a built image, computed before planning (I/O) and compared by the planner
-    (pure) with the labels of the image present."""
-
-    hash: str = ""  # the io.reconciler.source-hash value
-    manifest: Mapping[str, str] = field(default_factory=dict)  # relpath -> short hash
-    inputs: Mapping[str, str] = field(default_factory=dict)  # dockerfile/args/target/labels
-    bases: tuple[str, ...] = ()  # images named by FROM / COPY --from (stages removed)
-    error: str | None = None  # why the context could not be read (a plan error)
 
 
 def _combine(files: list[tuple[str, int, str]], inputs: Mapping[str, str]) -> BuildSource:

@@ -1,0 +1,1 @@
+"""buildctx stage."""
