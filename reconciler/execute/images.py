@@ -25,25 +25,20 @@ from typing import Any
 
 from reconciler.buildctx import context as buildcontext
 from reconciler.errors import Conflict, EngineError, EngineUnavailable, ImageError
-from reconciler.model.plan import Action, Change
-from reconciler.model.spec import (
-    LABEL_SOURCE_HASH,
-    CommitChanges,
-    Spec,
-    canonical_json,
-    ownership_labels,
-)
-from reconciler.model.state import normalise_reference
-from reconciler.plan.images import (
+from reconciler.model.labels import (
     LABEL_BASES,
     LABEL_MANIFEST,
     LABEL_REFERENCE,
-    commit_inputs,
-    commit_source_hash,
+    LABEL_SOURCE_HASH,
+    canonical_json,
     decode_bases,
     encode_manifest,
-    names_text,
+    ownership_labels,
 )
+from reconciler.model.plan import Action, Change
+from reconciler.model.spec import CommitChanges, Spec
+from reconciler.model.state import normalise_reference
+from reconciler.plan.images import commit_inputs, commit_source_hash, names_text
 
 ProgressFn = Callable[[dict[str, Any]], None]
 Result = str | tuple[str, str]

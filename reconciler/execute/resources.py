@@ -13,8 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.errors import ReconcilerError
-from reconciler.model.plan import Action, Change
-from reconciler.model.spec import (
+from reconciler.model.labels import (
     LABEL_CONFIG,
     LABEL_CONFIG_HASH,
     LABEL_KIND,
@@ -23,6 +22,7 @@ from reconciler.model.spec import (
     config_hash,
     ownership_labels,
 )
+from reconciler.model.plan import Action, Change
 
 ACTIONS = (
     Action.CREATE_NETWORK,

@@ -20,15 +20,15 @@ from typing import Any
 
 from reconciler.errors import EngineError, NotFound, ReconcilerError
 from reconciler.execute import resources as resources_exec
-from reconciler.model.plan import Action, Change, Plan
-from reconciler.model.spec import (
+from reconciler.model.labels import (
     LABEL_CONFIG,
     LABEL_CONFIG_HASH,
+    aside_name,
     canonical_json,
     config_hash,
     ownership_labels,
 )
-from reconciler.plan.containers import aside_name
+from reconciler.model.plan import Action, Change, Plan
 
 EventFn = Callable[[dict[str, Any]], None]
 POLL_S = 0.1

@@ -7,22 +7,25 @@ planner and the executor agree on what "unchanged" means.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.errors import Location
-
-# Ownership labels (design.md): nothing without them is ever changed or removed.
-LABEL_PROJECT = "io.reconciler.project"
-LABEL_NAME = "io.reconciler.name"
-LABEL_REPLICA = "io.reconciler.replica"
-LABEL_CONFIG_HASH = "io.reconciler.config-hash"
-LABEL_CONFIG = "io.reconciler.config"  # compact JSON of the normalised config, for field diffs
-LABEL_SOURCE_HASH = "io.reconciler.source-hash"
-LABEL_KIND = "io.reconciler.kind"  # container | image | network | volume
+from reconciler.model.labels import (  # noqa: F401  TEMPORARY re-exports while engine/ and load/ move
+    LABEL_CONFIG,
+    LABEL_CONFIG_HASH,
+    LABEL_KIND,
+    LABEL_NAME,
+    LABEL_PROJECT,
+    LABEL_REPLICA,
+    LABEL_SOURCE_HASH,
+    canonical_json,
+    config_hash,
+    default_image_tag,
+    ownership_labels,
+    replica_name,
+)
 
 CONTAINER_STATES = ("running", "stopped", "absent")
 DEFAULT_NETWORK = "default"  # every container joins `<project>_default` unless it lists networks
@@ -247,18 +250,7 @@ def container_name(project: str, container: ContainerSpec, replica: int) -> str:
     """Compose-style names: `<project>-<key>-<replica>`, or the explicit `name`."""
     if container.name:
         return container.name
-    return f"{project}-{container.key}-{replica}"
-
-
-def default_image_tag(project: str, key: str) -> str:
-    return f"{project}/{key}:latest"
-
-
-def ownership_labels(project: str, key: str, kind: str, replica: int | None = None) -> dict:
-    labels = {LABEL_PROJECT: project, LABEL_NAME: key, LABEL_KIND: kind}
-    if replica is not None:
-        labels[LABEL_REPLICA] = str(replica)
-    return labels
+    return replica_name(project, container.key, replica)
 
 
 # --- config hash ---------------------------------------------------------------------------------
@@ -334,11 +326,3 @@ def volume_config(volume: VolumeSpec) -> dict[str, Any]:
         "driver_opts": dict(sorted(volume.driver_opts.items())),
         "labels": dict(sorted(volume.labels.items())),
     }
-
-
-def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-
-
-def config_hash(config: Mapping[str, Any]) -> str:
-    return hashlib.sha256(canonical_json(config).encode()).hexdigest()

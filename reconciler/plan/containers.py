@@ -14,25 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.errors import Problem
+from reconciler.model.labels import config_hash, is_aside
 from reconciler.model.plan import Action, Change, FieldDiff, Plan, Target
-from reconciler.model.spec import (
-    ContainerSpec,
-    Spec,
-    config_hash,
-    container_config,
-    container_name,
-)
+from reconciler.model.spec import ContainerSpec, Spec, container_config, container_name
 from reconciler.model.state import ObservedContainer, State
-
-ASIDE_MARK = "--old-"  # a container renamed aside during a replacement: <name>--old-<id12>
-
-
-def aside_name(name: str, container_id: str) -> str:
-    return f"{name}{ASIDE_MARK}{container_id[:12]}"
-
-
-def is_aside(name: str) -> bool:
-    return ASIDE_MARK in name
 
 
 @dataclass(frozen=True)

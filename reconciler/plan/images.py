@@ -22,73 +22,32 @@ buildcontext.build_sources(); its result comes in as `sources` (image key -> Bui
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import itertools
-import json
-import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from reconciler.errors import Problem
-from reconciler.model.plan import Action, Change, Target
-from reconciler.model.spec import (
+from reconciler.model.labels import (
+    LABEL_BASES,
     LABEL_KIND,
+    LABEL_MANIFEST,
     LABEL_NAME,
+    LABEL_REFERENCE,
     LABEL_SOURCE_HASH,
-    CommitSpec,
-    ImageSpec,
-    Spec,
     canonical_json,
+    decode_bases,
+    decode_manifest,
 )
+from reconciler.model.plan import Action, Change, Target
+from reconciler.model.spec import CommitSpec, ImageSpec, Spec
 from reconciler.model.state import ObservedImage, State, normalise_reference
 
-# Labels on images the project builds or commits, besides the ownership ones and
-# io.reconciler.source-hash (spec.LABEL_SOURCE_HASH).
-LABEL_MANIFEST = "io.reconciler.source-manifest"  # compressed JSON: files and inputs
-LABEL_BASES = "io.reconciler.base-images"  # JSON {reference: image id} it was made from
-LABEL_REFERENCE = "io.reconciler.reference"  # the tag it was made under
-
-MANIFEST_LIMIT = 48 * 1024  # characters; beyond it the file list is left out of the label
 NAMES_SHOWN = 3
 MAKE_ACTIONS = (Action.PULL, Action.BUILD, Action.COMMIT)
 
 
 # --- labels --------------------------------------------------------------------------------------
-
-
-def encode_manifest(value: Mapping[str, Any]) -> str:
-    """Compact label text for a manifest: `z1:` + base64(zlib(JSON)). A file list too large for
-    a label is replaced by its size (the plan then says "source changed" without names)."""
-    text = _pack(value)
-    if len(text) > MANIFEST_LIMIT and "files" in value:
-        slim = {k: v for k, v in value.items() if k != "files"}
-        slim["file_count"] = len(value.get("files") or {})
-        text = _pack(slim)
-    return text
-
-
-def _pack(value: Mapping[str, Any]) -> str:
-    raw = json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
-    return "z1:" + base64.b64encode(zlib.compress(raw, 9)).decode("ascii")
-
-
-def decode_manifest(text: str | None) -> dict[str, Any] | None:
-    if not text or not text.startswith("z1:"):
-        return None
-    try:
-        value = json.loads(zlib.decompress(base64.b64decode(text[3:])))
-    except (ValueError, zlib.error):
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def decode_bases(text: str | None) -> dict[str, str]:
-    try:
-        value = json.loads(text) if text else {}
-    except ValueError:
-        return {}
-    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
 
 def commit_inputs(commit: CommitSpec) -> dict[str, str]:
@@ -425,7 +384,7 @@ def describe_commit_change(labels, commit: CommitSpec, base_ref: str, base_id: s
 def is_owned_image(image: ObservedImage, project: str) -> bool:
     """Made by this project and tagged by nobody else: an image built FROM one of ours inherits
     our labels, but not our reference (unless it is untagged: such leftovers count as ours)."""
-    from reconciler.model.spec import LABEL_PROJECT
+    from reconciler.model.labels import LABEL_PROJECT
 
     labels = image.labels
     if labels.get(LABEL_PROJECT) != project or labels.get(LABEL_KIND) != "image":

@@ -20,17 +20,19 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from reconciler.errors import Problem
-from reconciler.model.plan import Action, Change, Target
-from reconciler.model.spec import (
+from reconciler.model.labels import (
     LABEL_CONFIG,
     LABEL_CONFIG_HASH,
     LABEL_KIND,
     LABEL_NAME,
+    config_hash,
+)
+from reconciler.model.plan import Action, Change, Target
+from reconciler.model.spec import (
     ContainerSpec,
     NetworkSpec,
     Spec,
     VolumeSpec,
-    config_hash,
     network_config,
     volume_config,
 )

@@ -22,9 +22,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, BinaryIO
 
 from reconciler.errors import Conflict, NotFound
-from reconciler.model.spec import LABEL_PROJECT
+from reconciler.model.labels import LABEL_PROJECT, is_aside
 from reconciler.model.state import ObservedContainer
-from reconciler.plan.containers import is_aside
 
 PALETTE = ("36", "33", "32", "35", "34", "96", "93", "92", "95", "94")  # like compose
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler.model.labels import LABEL_KIND, LABEL_NAME
 from reconciler.model.plan import Action, Plan
-from reconciler.model.spec import LABEL_KIND, LABEL_NAME, Spec
+from reconciler.model.spec import Spec
 from reconciler.model.state import State
 
 REFUSED = "changed (refused)"

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from reconciler.errors import EngineError
-from reconciler.model.spec import LABEL_KIND, LABEL_PROJECT
+from reconciler.model.labels import LABEL_KIND, LABEL_PROJECT
 from reconciler.watch.backoff import Backoff
 from reconciler.watch.log import WatchLog
 from reconciler.watch.triggers import Trigger

@@ -25,7 +25,7 @@ import pytest
 
 from reconciler.engine.client import Engine
 from reconciler.lock import project_lock
-from reconciler.plan.containers import ASIDE_MARK
+from reconciler.model.labels import ASIDE_MARK
 from tests.polling import wait_for
 
 pytestmark = pytest.mark.integration

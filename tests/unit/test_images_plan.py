@@ -10,32 +10,31 @@ from typing import Any
 
 import pytest
 
-from reconciler.model.build import BuildSource
 from reconciler.execute.images import commit_config
+from reconciler.model.build import BuildSource
+from reconciler.model.labels import (
+    LABEL_BASES,
+    LABEL_MANIFEST,
+    LABEL_REFERENCE,
+    LABEL_SOURCE_HASH,
+    canonical_json,
+    config_hash,
+    encode_manifest,
+    ownership_labels,
+)
 from reconciler.model.plan import Action
 from reconciler.model.spec import (
-    LABEL_SOURCE_HASH,
     BuildSpec,
     CommitChanges,
     CommitSpec,
     ContainerSpec,
     ImageSpec,
     Spec,
-    canonical_json,
-    config_hash,
     container_config,
-    ownership_labels,
 )
 from reconciler.model.state import ObservedContainer, ObservedImage, State
 from reconciler.plan.containers import DestroyOptions, PlanOptions, plan, plan_destroy
-from reconciler.plan.images import (
-    LABEL_BASES,
-    LABEL_MANIFEST,
-    LABEL_REFERENCE,
-    commit_inputs,
-    commit_source_hash,
-    encode_manifest,
-)
+from reconciler.plan.images import commit_inputs, commit_source_hash
 
 P = "p"
 BASE = "stand-in/busybox:latest"

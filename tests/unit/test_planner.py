@@ -12,10 +12,16 @@ import pytest
 
 from reconciler.errors import Conflict, EngineError
 from reconciler.execute.scheduler import ExecOptions, Executor
-from reconciler.model.plan import Action, FieldDiff
-from reconciler.model.spec import (
+from reconciler.model.labels import (
     LABEL_CONFIG,
     LABEL_CONFIG_HASH,
+    aside_name,
+    canonical_json,
+    config_hash,
+    ownership_labels,
+)
+from reconciler.model.plan import Action, FieldDiff
+from reconciler.model.spec import (
     ContainerSpec,
     Dependency,
     Healthcheck,
@@ -24,14 +30,11 @@ from reconciler.model.spec import (
     PortBinding,
     RestartPolicy,
     Spec,
-    canonical_json,
-    config_hash,
     container_config,
     container_name,
-    ownership_labels,
 )
 from reconciler.model.state import ObservedContainer, ObservedImage, State
-from reconciler.plan.containers import PlanOptions, aside_name, diff_configs, plan
+from reconciler.plan.containers import PlanOptions, diff_configs, plan
 from tests.unit.fake_engine import FakeEngine
 
 PROJECT = "p"

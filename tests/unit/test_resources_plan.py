@@ -13,12 +13,9 @@ from reconciler.errors import Conflict
 from reconciler.execute.resources import ResourceFailed, labels_for
 from reconciler.execute.resources import run as run_resource
 from reconciler.execute.scheduler import Executor
+from reconciler.model.labels import LABEL_CONFIG_HASH, LABEL_KIND, LABEL_NAME, LABEL_PROJECT
 from reconciler.model.plan import Action, Change, Plan, Target
 from reconciler.model.spec import (
-    LABEL_CONFIG_HASH,
-    LABEL_KIND,
-    LABEL_NAME,
-    LABEL_PROJECT,
     ContainerSpec,
     Mount,
     NetworkAttachment,
@@ -86,7 +83,8 @@ def obs_vol(volume: VolumeSpec, **changes: Any) -> ObservedVolume:
 
 
 def obs_ctr(spec: Spec, container: ContainerSpec, n: int = 1) -> ObservedContainer:
-    from reconciler.model.spec import config_hash, container_name
+    from reconciler.model.labels import config_hash
+    from reconciler.model.spec import container_name
 
     cfg = container_config(spec, container, 1, IMG_ID)
     return ObservedContainer(
