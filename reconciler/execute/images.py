@@ -23,7 +23,7 @@ import tempfile
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from reconciler.buildctx import context as buildcontext
+from reconciler.buildctx import archive as buildcontext
 from reconciler.errors import Conflict, EngineError, EngineUnavailable, ImageError
 from reconciler.model.labels import (
     LABEL_BASES,

@@ -139,7 +139,7 @@ class FileWatch:
         buildcontext.is_excluded, imported on first use."""
         if self._is_excluded is None:
             try:
-                from reconciler.buildctx.context import is_excluded
+                from reconciler.buildctx.dockerignore import is_excluded
             except ImportError:  # build support not installed: every file counts
 
                 def is_excluded(context: str, relpath: str, dockerfile: str = "") -> bool:

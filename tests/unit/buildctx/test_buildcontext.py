@@ -12,7 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.buildctx import context as bc
+from reconciler.buildctx import context as buildctx_context
+from reconciler.buildctx.archive import write_archive
+from reconciler.buildctx.context import build_sources, context_files, source_hash
+from reconciler.buildctx.dockerfile import dockerfile_bases, with_label_instruction
+from reconciler.buildctx.dockerignore import excluded_by, is_excluded, parse_dockerignore
 from reconciler.model.spec import BuildSpec
 
 # (patterns, relpath, excluded?)
@@ -68,25 +72,25 @@ CASES = [
 
 @pytest.mark.parametrize(("patterns", "relpath", "excluded"), CASES)
 def test_dockerignore_semantics(patterns, relpath, excluded):
-    rules = bc.parse_dockerignore(patterns)
-    assert bc.excluded_by(rules, relpath) is excluded
+    rules = parse_dockerignore(patterns)
+    assert excluded_by(rules, relpath) is excluded
 
 
 def test_custom_dockerfile_is_always_sent_even_from_an_excluded_folder(tmp_path):
-    rules = bc.parse_dockerignore("docker\n")
-    assert bc.excluded_by(rules, "docker/app.Dockerfile", "docker/app.Dockerfile") is False
-    assert bc.excluded_by(rules, "docker/other", "docker/app.Dockerfile") is True
-    assert bc.excluded_by(rules, "docker/app.Dockerfile") is True  # default name: not special
+    rules = parse_dockerignore("docker\n")
+    assert excluded_by(rules, "docker/app.Dockerfile", "docker/app.Dockerfile") is False
+    assert excluded_by(rules, "docker/other", "docker/app.Dockerfile") is True
+    assert excluded_by(rules, "docker/app.Dockerfile") is True  # default name: not special
 
 
 def test_lone_exclamation_mark_is_an_error():
     with pytest.raises(ValueError, match="line 2"):
-        bc.parse_dockerignore("a\n!\n")
+        parse_dockerignore("a\n!\n")
 
 
 def test_paths_outside_the_context_are_excluded():
-    assert bc.excluded_by((), "../elsewhere") is True
-    assert bc.excluded_by((), "a/../b") is False
+    assert excluded_by((), "../elsewhere") is True
+    assert excluded_by((), "a/../b") is False
 
 
 def make_context(root: Path, files: dict[str, str], ignore: str | None = None) -> Path:
@@ -112,7 +116,7 @@ FILES = {
 def test_context_files_and_is_excluded_agree(tmp_path):
     ctx = make_context(tmp_path, FILES, "notes/\n*.md\nnode_modules\n!node_modules/dep\n")
     (ctx / "site" / "link").symlink_to("index.html")
-    files = bc.context_files(str(ctx))
+    files = context_files(str(ctx))
     names = [rel for rel, _, _ in files]
     assert names == sorted(names)
     assert set(names) == {
@@ -125,7 +129,7 @@ def test_context_files_and_is_excluded_agree(tmp_path):
     }
     every = [str(p.relative_to(ctx)) for p in ctx.rglob("*") if p.is_file() or p.is_symlink()]
     for rel in every:
-        assert bc.is_excluded(str(ctx), rel) is (rel not in names), rel
+        assert is_excluded(str(ctx), rel) is (rel not in names), rel
     by_name = {rel: (mode, digest) for rel, mode, digest in files}
     assert by_name["site/index.html"][1] == hashlib.sha256(b"<p>hi</p>\n").hexdigest()
     assert stat.S_ISLNK(by_name["site/link"][0])
@@ -138,33 +142,33 @@ def build_of(ctx: Path, **kw) -> BuildSpec:
 
 def test_source_hash_changes_only_with_what_defines_the_image(tmp_path):
     ctx = make_context(tmp_path, FILES, "notes/\n")
-    h0, manifest = bc.source_hash(build_of(ctx))
+    h0, manifest = source_hash(build_of(ctx))
     assert "site/index.html" in manifest and "notes/todo.txt" not in manifest
-    assert bc.source_hash(build_of(ctx))[0] == h0  # stable
+    assert source_hash(build_of(ctx))[0] == h0  # stable
 
     (ctx / "notes" / "todo.txt").write_text("edited\n")  # excluded
-    assert bc.source_hash(build_of(ctx))[0] == h0
+    assert source_hash(build_of(ctx))[0] == h0
     os.utime(ctx / "site" / "index.html", ns=(1, 1))  # mtime alone is not content
-    assert bc.source_hash(build_of(ctx))[0] == h0
+    assert source_hash(build_of(ctx))[0] == h0
 
     (ctx / "site" / "index.html").write_text("<p>changed</p>\n")
-    h1, m1 = bc.source_hash(build_of(ctx))
+    h1, m1 = source_hash(build_of(ctx))
     assert h1 != h0
     assert [p for p in manifest if manifest[p] != m1.get(p)] == ["site/index.html"]
 
     (ctx / "site" / "app.js").chmod(0o755)  # the mode counts
-    h2, _ = bc.source_hash(build_of(ctx))
+    h2, _ = source_hash(build_of(ctx))
     assert h2 != h1
-    assert bc.source_hash(build_of(ctx, args={"A": "1"}))[0] != h2
-    assert bc.source_hash(build_of(ctx, target="final"))[0] != h2
-    assert bc.source_hash(build_of(ctx, labels={"x": "y"}))[0] != h2
+    assert source_hash(build_of(ctx, args={"A": "1"}))[0] != h2
+    assert source_hash(build_of(ctx, target="final"))[0] != h2
+    assert source_hash(build_of(ctx, labels={"x": "y"}))[0] != h2
     (ctx / "new.txt").write_text("new\n")
-    assert bc.source_hash(build_of(ctx))[0] != h2
+    assert source_hash(build_of(ctx))[0] != h2
 
 
 def test_digests_are_cached_by_stat(tmp_path, monkeypatch):
     ctx = make_context(tmp_path / "c", FILES)
-    bc.context_files(str(ctx))
+    context_files(str(ctx))
     opened: list[str] = []
     real_open = open
 
@@ -172,11 +176,11 @@ def test_digests_are_cached_by_stat(tmp_path, monkeypatch):
         opened.append(str(path))
         return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr(bc, "open", counting_open, raising=False)
-    bc.context_files(str(ctx))
+    monkeypatch.setattr(buildctx_context, "open", counting_open, raising=False)
+    context_files(str(ctx))
     assert opened == []  # nothing changed: stat only
     (ctx / "site" / "app.js").write_text("22\n")
-    bc.context_files(str(ctx))
+    context_files(str(ctx))
     assert opened == [str(ctx / "site" / "app.js")]
 
 
@@ -194,7 +198,7 @@ def test_build_sources_reports_unreadable_contexts(tmp_path):
             "gone": ImageSpec("gone", "build", "p/gone:latest", build=build_of(tmp_path / "x")),
         },
     )
-    sources = bc.build_sources(spec)
+    sources = build_sources(spec)
     assert sources["ok"].error is None and sources["ok"].bases == ("stand-in/busybox:latest",)
     assert "lone `!`" in sources["bad"].error
     assert "cannot read the build context" in sources["gone"].error
@@ -218,29 +222,29 @@ DOCKERFILE_BASES = [
 @pytest.mark.parametrize(("text", "bases"), DOCKERFILE_BASES)
 def test_dockerfile_bases(text, bases):
     args = {"BASE": "b:2"} if "${BASE}" in text else {}
-    assert bc.dockerfile_bases(text, args) == bases
+    assert dockerfile_bases(text, args) == bases
 
 
 def test_label_instruction_is_quoted_and_never_substituted():
-    text = bc.with_label_instruction(b"FROM a:1", {"k": 'say "$HOME" \\ ok', "a.b": "1"})
+    text = with_label_instruction(b"FROM a:1", {"k": 'say "$HOME" \\ ok', "a.b": "1"})
     last = text.decode().splitlines()[-1]
     assert last == 'LABEL "a.b"="1" "k"="say \\"\\$HOME\\" \\\\ ok"'
-    backtick = bc.with_label_instruction(b"# escape=`\nFROM a:1\n", {"k": 'x"$'})
+    backtick = with_label_instruction(b"# escape=`\nFROM a:1\n", {"k": 'x"$'})
     assert backtick.decode().splitlines()[-1] == 'LABEL "k"="x`"`$"'
 
 
 def test_archive_holds_exactly_the_kept_files_and_hides_the_generated_dockerfile(tmp_path):
     ctx = make_context(tmp_path, FILES, "notes/\n")
     out = io.BytesIO()
-    written = bc.write_archive(build_of(ctx), out, lambda source: {"h": source.hash})
-    assert written.source.hash == bc.source_hash(build_of(ctx))[0]
+    written = write_archive(build_of(ctx), out, lambda source: {"h": source.hash})
+    assert written.source.hash == source_hash(build_of(ctx))[0]
     assert written.api_labels == {}
     out.seek(0)
     with tarfile.open(fileobj=out) as tar:
         members = {m.name: m for m in tar.getmembers()}
         ignore = tar.extractfile(".dockerignore").read().decode()
         generated = tar.extractfile(written.dockerfile).read().decode()
-    kept = {rel for rel, _, _ in bc.context_files(str(ctx))}
+    kept = {rel for rel, _, _ in context_files(str(ctx))}
     files = {n for n, m in members.items() if m.isfile()}
     assert files == kept | {written.dockerfile}
     assert written.dockerfile.startswith(".reconciler-dockerfile-")
@@ -252,7 +256,7 @@ def test_archive_holds_exactly_the_kept_files_and_hides_the_generated_dockerfile
 def test_archive_without_dockerignore_hides_its_own(tmp_path):
     ctx = make_context(tmp_path, {"Dockerfile": "FROM a:1\n"})
     out = io.BytesIO()
-    written = bc.write_archive(build_of(ctx), out, lambda source: {"h": "1"})
+    written = write_archive(build_of(ctx), out, lambda source: {"h": "1"})
     out.seek(0)
     with tarfile.open(fileobj=out) as tar:
         ignore = tar.extractfile(".dockerignore").read().decode()
@@ -261,6 +265,6 @@ def test_archive_without_dockerignore_hides_its_own(tmp_path):
 
 def test_archive_with_a_target_leaves_labels_to_the_api(tmp_path):
     ctx = make_context(tmp_path, {"Dockerfile": "FROM a:1 AS one\nFROM a:1\n"})
-    written = bc.write_archive(build_of(ctx, target="one"), io.BytesIO(), lambda s: {"h": "1"})
+    written = write_archive(build_of(ctx, target="one"), io.BytesIO(), lambda s: {"h": "1"})
     assert written.dockerfile == "Dockerfile"
     assert written.api_labels == {"h": "1"}
