@@ -1,21 +1,31 @@
-"""One reconcile pass: observe -> plan -> annotate -> execute. Shared by apply and watch.
+"""One reconcile pass: observe -> plan -> annotate -> execute, like controller-runtime's
+`Reconcile(ctx, Request)`. `apply_pass` serves apply and watch; `destroy_pass` serves destroy.
 
-Level-triggered: every pass re-reads the whole engine state for the project; nothing is
-carried over from earlier passes except what the caller passes in.
+Level-triggered: every pass re-reads the whole engine state for the project under the
+project's lock; nothing is carried over from earlier passes except what the caller passes in.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
+from reconciler.buildctx.context import build_sources
 from reconciler.errors import EngineError, NotFound, PlanError
-from reconciler.execute.scheduler import EventFn, ExecOptions, Executor, Outcome
+from reconciler.execute.context import EventFn, ExecOptions
+from reconciler.execute.outcome import Outcome, Status
+from reconciler.execute.scheduler import Executor
+from reconciler.lock import project_lock
 from reconciler.model.plan import Action, Change, Plan
 from reconciler.model.spec import Spec
 from reconciler.model.state import State
-from reconciler.plan.containers import PlanOptions, plan
+from reconciler.plan.image_removals import pulled_references
+from reconciler.plan.planner import DestroyOptions, PlanOptions, plan, plan_destroy
 
 DIFF_PATHS_SHOWN = 5
+
+AdjustFn = Callable[[Plan, State], Plan]
 
 
 @dataclass(frozen=True)
@@ -25,26 +35,24 @@ class PassResult:
 
     @property
     def failed(self) -> tuple[Outcome, ...]:
-        return tuple(o for o in self.outcomes if o.status == "failed")
+        return tuple(o for o in self.outcomes if o.status is Status.FAILED)
 
     @property
     def changed(self) -> tuple[Outcome, ...]:
-        return tuple(o for o in self.outcomes if o.status == "done")
+        return tuple(o for o in self.outcomes if o.status is Status.DONE)
 
 
-def make_plan(spec: Spec, engine, options: PlanOptions = PlanOptions()) -> tuple[Plan, State]:
+def make_plan(spec: Spec, engine: Any, options: PlanOptions = PlanOptions()) -> tuple[Plan, State]:
     """Read the build contexts (source hashes, cached by stat), observe the engine and plan;
     replacements get a warning when `docker diff` shows changes made inside the container
     that the replacement would discard."""
-    from reconciler.buildctx.context import build_sources
-
     sources = build_sources(spec)
     state = engine.observe(spec.project)
     result = plan(spec, state, options, sources=sources)
     return annotate(result, engine), state
 
 
-def annotate(result: Plan, engine) -> Plan:
+def annotate(result: Plan, engine: Any) -> Plan:
     changes = []
     for change in result.changes:
         if change.action is Action.REPLACE and change.container_id:
@@ -53,7 +61,7 @@ def annotate(result: Plan, engine) -> Plan:
     return replace(result, changes=tuple(changes))
 
 
-def _with_diff_warning(change: Change, engine) -> Change:
+def _with_diff_warning(change: Change, engine: Any) -> Change:
     try:
         count, paths = engine.changed_paths(change.container_id, DIFF_PATHS_SHOWN)
     except (NotFound, EngineError):
@@ -68,21 +76,18 @@ def _with_diff_warning(change: Change, engine) -> Change:
     return replace(change, warnings=(*change.warnings, warning))
 
 
-def run_pass(
+def apply_pass(
     spec: Spec,
-    engine,
+    engine: Any,
     plan_options: PlanOptions = PlanOptions(),
     exec_options: ExecOptions = ExecOptions(),
     on_event: EventFn | None = None,
-    image_actions=None,
-    on_plan=None,
-    adjust=None,
+    on_plan: Callable[[Plan], None] | None = None,
+    adjust: AdjustFn | None = None,
 ) -> PassResult:
     """Plan and execute once, under the project's lock. Plan errors raise PlanError before
     any action. `adjust(plan, state) -> plan` may hold changes back before execution (watch
     turns the START of a crash-looping container into UNCHANGED); the planner stays pure."""
-    from reconciler.lock import project_lock
-
     with project_lock(spec.project):
         result, state = make_plan(spec, engine, plan_options)
         if result.errors:
@@ -91,14 +96,34 @@ def run_pass(
             result = adjust(result, state)
         if on_plan is not None:
             on_plan(result)
-        if image_actions is None:
-            image_actions = _default_image_actions(spec, engine)
-        executor = Executor(engine, spec.project, exec_options, on_event, image_actions)
-        outcomes = executor.run(result)
+        outcomes = Executor(engine, spec.project, exec_options, on_event, spec).run(result)
     return PassResult(result, tuple(outcomes))
 
 
-def _default_image_actions(spec: Spec, engine):
-    from reconciler.execute.images import ImageActions
+def destroy_options(spec: Spec, volumes: bool = False, images: bool = False) -> DestroyOptions:
+    """What `destroy` removes besides containers and networks: never the spec's externals."""
+    externals = [n.name for n in spec.networks.values() if n.external]
+    externals += [v.name for v in spec.volumes.values() if v.external]
+    return DestroyOptions(
+        volumes=volumes,
+        images=images,
+        keep=frozenset(externals),
+        pulled=tuple(pulled_references(spec)) if images else (),
+    )
 
-    return ImageActions(spec, engine)
+
+def destroy_pass(
+    spec: Spec,
+    engine: Any,
+    options: DestroyOptions,
+    exec_options: ExecOptions = ExecOptions(),
+    on_event: EventFn | None = None,
+    on_plan: Callable[[Plan], None] | None = None,
+) -> PassResult:
+    """Remove what the project owns (by its labels), under the project's lock."""
+    with project_lock(spec.project):
+        result = plan_destroy(spec.project, engine.observe(spec.project), options)
+        if on_plan is not None:
+            on_plan(result)
+        outcomes = Executor(engine, spec.project, exec_options, on_event, spec).run(result)
+    return PassResult(result, tuple(outcomes))

@@ -1,6 +1,9 @@
 """The plan as data (like Terraform's internal/plans): what to do, to what, why, before/after.
 
-Built only by planner.plan(); printed by render.py, serialised by `to_json()`, run by executor.py.
+Built only by the planner (plan/); printed by ui/render.py, serialised by `to_json()`, run by
+execute/. An `Action` is a verb; what it acts on is the `Target`'s `Kind`. What a handler needs
+beyond before/after travels as a typed intent (`ContainerIntent`, `ImageIntent`, ...), and the
+category of a change's reason is a `Reason`, so nothing branches on display text.
 """
 
 from __future__ import annotations
@@ -9,30 +12,52 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from reconciler.errors import Problem
 
 
 class Action(StrEnum):
-    # containers
+    """What a change does. The same verbs serve every kind."""
+
     CREATE = "create"
     START = "start"
     STOP = "stop"
-    REPLACE = "replace"
+    REPLACE = "replace"  # containers: recreated; networks: recreated, containers reconnected
     REMOVE = "remove"
     UNCHANGED = "unchanged"
-    # images
     PULL = "pull"
     BUILD = "build"
     COMMIT = "commit"
-    REMOVE_IMAGE = "remove-image"
-    # networks and volumes
-    CREATE_NETWORK = "create-network"
-    REPLACE_NETWORK = "replace-network"  # recreated, its containers reconnected
-    REMOVE_NETWORK = "remove-network"
-    CREATE_VOLUME = "create-volume"
-    REMOVE_VOLUME = "remove-volume"
+
+
+class Kind(StrEnum):
+    CONTAINER = "container"
+    IMAGE = "image"
+    NETWORK = "network"
+    VOLUME = "volume"
+
+
+class Reason(StrEnum):
+    """Why a change is in the plan, as a category; `Change.reason` holds the words."""
+
+    MISSING = "missing"  # does not exist (or not present locally)
+    CHANGED = "changed"  # its definition changed
+    PENDING_IMAGE = "pending-image"  # conditional: replaced/remade only if an image ID changes
+    NOT_RUNNING = "not-running"  # should be running
+    SHOULD_STOP = "should-stop"
+    RESTORE = "restore"  # an interrupted replacement is finished or undone
+    UP_TO_DATE = "up-to-date"
+    COMPLETED = "completed"  # a one-shot container that exited 0
+    REFUSED = "refused"  # changed, but applying it would lose data: kept as it is
+    EXTERNAL = "external"  # not the project's: used as it is
+    POLICY = "policy"  # pull policy `always`
+    UNUSED = "unused"  # no longer in the spec, or no longer used by it
+    SCALED_DOWN = "scaled-down"
+    LEFTOVER = "leftover"  # a duplicate or a leftover of an interrupted replacement
+    DESTROY = "destroy"
+    HELD = "held"  # held back by the caller (watch's crash-loop policy)
+    UNKNOWN = "unknown"  # cannot be decided (unreadable build context, missing base image)
 
 
 # Terraform-like symbols for the text plan.
@@ -46,20 +71,22 @@ SYMBOLS: dict[Action, str] = {
     Action.PULL: "↓",
     Action.BUILD: "*",
     Action.COMMIT: "*",
-    Action.REMOVE_IMAGE: "-",
-    Action.CREATE_NETWORK: "+",
-    Action.REPLACE_NETWORK: "~",
-    Action.REMOVE_NETWORK: "-",
-    Action.CREATE_VOLUME: "+",
-    Action.REMOVE_VOLUME: "-",
 }
+
+
+def action_name(action: Action, kind: str) -> str:
+    """The name shown and serialised: the verb, with the kind for objects other than
+    containers (`remove-image`, `create-network`, `replace-network`, `create-volume`)."""
+    if kind != Kind.CONTAINER and action in (Action.CREATE, Action.REPLACE, Action.REMOVE):
+        return f"{action}-{kind}"
+    return str(action)
 
 
 @dataclass(frozen=True, order=True)
 class Target:
     """What a change acts on. `address` is stable and unique within a plan."""
 
-    kind: str  # container | image | network | volume
+    kind: str  # a Kind
     key: str  # the spec key (or label value for objects no longer in the spec)
     replica: int | None = None
     name: str = ""  # engine name (container name, image reference, network/volume name)
@@ -68,6 +95,49 @@ class Target:
     def address(self) -> str:
         base = f"{self.kind}.{self.key}"
         return f"{base}[{self.replica}]" if self.replica is not None else base
+
+    @property
+    def group(self) -> str:
+        """The dependency group: `container.web` for every replica of web."""
+        return f"{self.kind}.{self.key}"
+
+
+# --- typed intents: what a handler needs beyond before/after ---------------------------------
+
+
+@dataclass(frozen=True)
+class ContainerIntent:
+    start: bool = True  # state running (False: created or kept stopped)
+    hooks: tuple[tuple[str, ...], ...] = ()  # exec hooks, run after start
+    healthcheck: bool = False  # a replacement waits for health before the old one goes
+    current_hash: str | None = None  # the existing container's config hash
+    restore: str | None = None  # the aside name of an interrupted replacement's old container
+    first_start: bool = False  # created but never started: its hooks are still due
+
+
+@dataclass(frozen=True)
+class ImageIntent:
+    """A build or commit that depends on a pending base: remade only if the base changed."""
+
+    current_hash: str | None = None
+    current_bases: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ImageRemovalIntent:
+    image_id: str
+    reference: str | None = None  # the tag it was made under (io.reconciler.reference)
+    untag: str | None = None  # only untag this reference (a pulled image), never force
+    superseded: bool = False  # replaced by a new build or commit in this plan
+
+
+@dataclass(frozen=True)
+class NetworkIntent:
+    id: str  # the existing network's ID
+
+
+Intent = ContainerIntent | ImageIntent | ImageRemovalIntent | NetworkIntent
+IntentT = TypeVar("IntentT", ContainerIntent, ImageIntent, ImageRemovalIntent, NetworkIntent)
 
 
 @dataclass(frozen=True)
@@ -91,22 +161,32 @@ class Change:
     before: Mapping[str, Any] | None = None  # observed config (None when nothing exists)
     after: Mapping[str, Any] | None = None  # desired config (None for remove/stop)
     diffs: tuple[FieldDiff, ...] = ()
-    depends_on: tuple[str, ...] = ()  # addresses of changes that must finish first
+    depends_on: tuple[str, ...] = ()  # groups (`container.web`) that must finish first
     wait_for: tuple[tuple[str, str], ...] = ()  # (container key, condition) to wait on
     warnings: tuple[str, ...] = ()
-    # For containers whose image has a pending pull/build/commit: the executor recomputes the
-    # hash once the image exists and skips the change when the image ID did not change.
+    # For changes whose image or base has a pending pull/build/commit: the executor recomputes
+    # the hash once the image exists and skips the change when the image ID did not change.
     conditional: bool = False
     container_id: str | None = None  # the existing container this change acts on
-    extra: Mapping[str, Any] = field(default_factory=dict)  # action-specific data
+    intent: Intent | None = None
+    cause: Reason = Reason.CHANGED
 
     @property
     def address(self) -> str:
         return self.target.address
 
+    @property
+    def name(self) -> str:
+        """The action as shown and serialised (`remove-image`, `create`, ...)."""
+        return action_name(self.action, self.target.kind)
+
+    def intent_as(self, kind: type[IntentT]) -> IntentT:
+        """The intent, typed; a default one when the change carries none of that type."""
+        return self.intent if isinstance(self.intent, kind) else kind()  # type: ignore[call-arg]
+
     def to_json(self) -> dict[str, Any]:
         return {
-            "action": str(self.action),
+            "action": self.name,
             "address": self.address,
             "kind": self.target.kind,
             "key": self.target.key,
@@ -140,7 +220,7 @@ class Plan:
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
         for c in self.actionable:
-            out[str(c.action)] = out.get(str(c.action), 0) + 1
+            out[c.name] = out.get(c.name, 0) + 1
         return out
 
     def to_json(self) -> dict[str, Any]:

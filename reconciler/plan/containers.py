@@ -10,68 +10,24 @@ their removal) are decided by images_plan.py.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any
 
 from reconciler.errors import Problem
 from reconciler.model.labels import config_hash, is_aside
-from reconciler.model.plan import Action, Change, FieldDiff, Plan, Target
+from reconciler.model.plan import Action, Change, ContainerIntent, Reason, Target
 from reconciler.model.spec import ContainerSpec, Spec, container_config, container_name
 from reconciler.model.state import ObservedContainer, State
-
-
-@dataclass(frozen=True)
-class PlanOptions:
-    prune: bool = True  # remove project containers whose key left the spec
-
-
-def image_address(key: str) -> str:
-    return Target("image", key).address
-
-
-def plan(
-    spec: Spec,
-    state: State,
-    options: PlanOptions = PlanOptions(),
-    sources: Mapping[str, Any] | None = None,
-) -> Plan:
-    """`sources`: images key -> buildcontext.BuildSource, computed before planning (I/O) by
-    reconcile.make_plan; without it, a built image that is present counts as up to date."""
-    from reconciler.plan import images as images_plan
-
-    errors: list[Problem] = []
-    warnings: list[str] = []
-    image_changes = images_plan.plan_images(spec, state, errors, sources)
-    pending_images = {
-        c.target.name: c.address for c in image_changes if c.action is not Action.UNCHANGED
-    }
-    from reconciler.plan import resources as resources_plan
-
-    resource_changes = resources_plan.plan_networks(spec, state, errors)
-    resource_changes += resources_plan.plan_volumes(spec, state, errors, warnings)
-    container_changes = _plan_containers(spec, state, options, pending_images, errors, warnings)
-    removals = resources_plan.plan_network_removals(spec, state, container_changes)
-    removals += images_plan.plan_image_removals(
-        spec, state, image_changes, container_changes, warnings, options.prune, sources
-    )
-    changes = (
-        tuple(image_changes) + tuple(resource_changes) + tuple(container_changes) + tuple(removals)
-    )
-    return Plan(
-        project=spec.project,
-        changes=changes,
-        warnings=tuple(warnings),
-        errors=tuple(sorted(errors, key=Problem.sort_key)),
-    )
-
+from reconciler.plan.diff import diff_configs
+from reconciler.plan.resources import container_deps
 
 # --- containers ----------------------------------------------------------------------------------
 
 
-def _plan_containers(
+def plan_containers(
     spec: Spec,
     state: State,
-    options: PlanOptions,
+    prune: bool,
     pending_images: Mapping[str, str],
     errors: list[Problem],
     warnings: list[str],
@@ -103,7 +59,7 @@ def _plan_containers(
         leftovers = sorted(by_key[key], key=lambda oc: (-oc.replica, oc.name))
         for oc in leftovers:
             target = Target("container", key, oc.replica or None, oc.name)
-            if options.prune:
+            if prune:
                 changes.append(
                     Change(
                         Action.REMOVE,
@@ -156,8 +112,6 @@ def _plan_container(
         replicas.setdefault(oc.replica, []).append(oc)
 
     changes: list[Change] = []
-    from reconciler.plan.resources import container_deps
-
     deps = tuple(
         sorted(
             {f"container.{d.target}" for d in container.depends_on}
@@ -183,7 +137,7 @@ def _plan_container(
         for extra in found:
             if extra is not current:
                 reason = _UNFINISHED if extra is unfinished else _extra_reason(extra)
-                changes.append(_remove(target, extra, reason))
+                changes.append(_remove(target, extra, reason, Reason.LEFTOVER))
         foreign = state.foreign_names.get(name)
         if foreign and current is None:
             errors.append(
@@ -216,7 +170,7 @@ def _plan_container(
                 if container.state == "absent"
                 else (f"replica {replica} > replicas {container.replicas}")
             )
-            changes.append(_remove(target, oc, reason))
+            changes.append(_remove(target, oc, reason, Reason.SCALED_DOWN))
     return changes
 
 
@@ -238,9 +192,11 @@ def _extra_reason(oc: ObservedContainer) -> str:
     return "duplicate of this replica (name changed)"
 
 
-def _remove(target: Target, oc: ObservedContainer, reason: str) -> Change:
+def _remove(
+    target: Target, oc: ObservedContainer, reason: str, cause: Reason = Reason.UNUSED
+) -> Change:
     target = Target(target.kind, target.key, target.replica, oc.name)
-    return Change(Action.REMOVE, target, reason, before=oc.config, container_id=oc.id)
+    return Change(Action.REMOVE, target, reason, before=oc.config, container_id=oc.id, cause=cause)
 
 
 def _decide(
@@ -255,36 +211,52 @@ def _decide(
     is_completion_target: bool,
 ) -> Change:
     run = container.state == "running"
-    common = {"after": after, "depends_on": deps, "wait_for": wait_for}
-    extra: dict[str, Any] = {"start": run, "exec": [list(s) for s in container.exec]}
-    if container.healthcheck is not None:
-        extra["healthcheck"] = True
+    common: dict[str, Any] = {"after": after, "depends_on": deps, "wait_for": wait_for}
+    intent = ContainerIntent(
+        start=run,
+        hooks=tuple(tuple(s) for s in container.exec),
+        healthcheck=container.healthcheck is not None,
+    )
     if current is None:
         reason = "does not exist" if run else "does not exist (created stopped)"
-        return Change(Action.CREATE, target, reason, extra=extra, **common)
+        return Change(Action.CREATE, target, reason, intent=intent, cause=Reason.MISSING, **common)
 
-    extra.update(current_hash=current.config_hash, restore=restore)
-    if current.status == "created":  # never started (an interrupted create): hooks still due
-        extra["first_start"] = True
+    intent = replace(
+        intent,
+        current_hash=current.config_hash,
+        restore=restore,
+        # never started (an interrupted create): hooks still due
+        first_start=current.status == "created",
+    )
+    common.update(before=current.config, container_id=current.id, intent=intent)
     before = current.config
-    common.update(before=before, container_id=current.id)
     desired_hash = config_hash(after) if after["image_id"] else None
     restored = f"; restore {restore} (interrupted replacement)" if restore else ""
     if desired_hash is not None and current.config_hash == desired_hash:
         if run and not current.running:
             if is_completion_target and current.status == "exited" and current.exit_code == 0:
                 if restore:
-                    return Change(Action.START, target, f"restore{restored}", extra=extra, **common)
-                return Change(Action.UNCHANGED, target, "completed", **common)
+                    return Change(
+                        Action.START, target, f"restore{restored}", cause=Reason.RESTORE, **common
+                    )
+                return Change(
+                    Action.UNCHANGED, target, "completed", cause=Reason.COMPLETED, **common
+                )
             return Change(
-                Action.START, target, _why_not_running(current) + restored, extra=extra, **common
+                Action.START,
+                target,
+                _why_not_running(current) + restored,
+                cause=Reason.NOT_RUNNING,
+                **common,
             )
         if not run and current.running:
-            return Change(Action.STOP, target, "state stopped" + restored, extra=extra, **common)
+            return Change(
+                Action.STOP, target, "state stopped" + restored, cause=Reason.SHOULD_STOP, **common
+            )
         if restore:
             action = Action.START if run else Action.STOP
-            return Change(action, target, f"restore{restored}", extra=extra, **common)
-        return Change(Action.UNCHANGED, target, "up to date", **common)
+            return Change(action, target, f"restore{restored}", cause=Reason.RESTORE, **common)
+        return Change(Action.UNCHANGED, target, "up to date", cause=Reason.UP_TO_DATE, **common)
 
     diffs = diff_configs(before or {}, after)
     if desired_hash is None and image_change:
@@ -297,7 +269,7 @@ def _decide(
                 reason + restored,
                 diffs=diffs,
                 conditional=True,
-                extra=extra,
+                cause=Reason.PENDING_IMAGE,
                 **common,
             )
     if before is None:
@@ -305,7 +277,7 @@ def _decide(
     else:
         changed = sorted({d.path.split(".")[0].split("[")[0] for d in diffs}) or ["config"]
         reason = "changed: " + ", ".join(changed)
-    return Change(Action.REPLACE, target, reason + restored, diffs=diffs, extra=extra, **common)
+    return Change(Action.REPLACE, target, reason + restored, diffs=diffs, **common)
 
 
 def _why_not_running(oc: ObservedContainer) -> str:
@@ -320,68 +292,11 @@ def _same_except_image(before: Mapping[str, Any], after: Mapping[str, Any]) -> b
     return strip(before) == strip(after)
 
 
-# --- field diffs ---------------------------------------------------------------------------------
-
-
-def diff_configs(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[FieldDiff, ...]:
-    """Field-level differences: `env.FOO`, `ports[0]`, `image_id`. Lists of equal length are
-    compared item by item; otherwise the whole list is one difference."""
-    out: list[FieldDiff] = []
-    _diff("", before, after, out)
-    return tuple(out)
-
-
-def _diff(path: str, before: Any, after: Any, out: list[FieldDiff]) -> None:
-    if before == after:
-        return
-    if isinstance(before, Mapping) and isinstance(after, Mapping):
-        for k in sorted(set(before) | set(after)):
-            if k == "image_id" and after.get(k) is None and path == "":
-                continue  # not known until the image is pulled or built
-            sub = f"{path}.{k}" if path else str(k)
-            _diff(sub, before.get(k), after.get(k), out)
-        return
-    if (
-        isinstance(before, list)
-        and isinstance(after, list)
-        and len(before) == len(after)
-        and all(isinstance(x, Mapping) for x in before + after)
-    ):
-        for i, (b, a) in enumerate(zip(before, after, strict=True)):
-            if b != a:
-                out.append(FieldDiff(f"{path}[{i}]", b, a))
-        return
-    out.append(FieldDiff(path, before, after))
-
-
-# --- destroy -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DestroyOptions:
-    volumes: bool = False  # also remove the project's named volumes
-    images: bool = False  # also remove the project's images
-    keep: frozenset[str] = frozenset()  # network/volume names never removed (the externals)
-    # with `images`: the references the spec pulls (images_plan.pulled_references), untagged
-    # when no container outside the project uses them
-    pulled: tuple[str, ...] = ()
-
-
-def plan_destroy(project: str, state: State, options: DestroyOptions = DestroyOptions()) -> Plan:
-    """Remove every container labelled with the project (highest replica first); images,
-    networks and volumes are added by their modules."""
-    changes = [
-        _remove(Target("container", oc.key, oc.replica or None, oc.name), oc, "destroy")
+def destroy_containers(state: State) -> list[Change]:
+    """Every container labelled with the project, highest replica first."""
+    return [
+        _remove(
+            Target("container", oc.key, oc.replica or None, oc.name), oc, "destroy", Reason.DESTROY
+        )
         for oc in sorted(state.containers, key=lambda oc: (oc.key, -oc.replica, oc.name))
     ]
-    from reconciler.plan.resources import plan_destroy_resources
-
-    containers = list(changes)
-    changes += plan_destroy_resources(state, changes, options.volumes, options.keep)
-    warnings: list[str] = []
-    if options.images:
-        from reconciler.plan.images import plan_destroy_images
-
-        image_changes, warnings = plan_destroy_images(project, state, containers, options.pulled)
-        changes += image_changes
-    return Plan(project=project, changes=tuple(changes), warnings=tuple(warnings))

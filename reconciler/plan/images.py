@@ -23,23 +23,25 @@ buildcontext.build_sources(); its result comes in as `sources` (image key -> Bui
 from __future__ import annotations
 
 import hashlib
-import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from reconciler.errors import Problem
 from reconciler.model.labels import (
     LABEL_BASES,
-    LABEL_KIND,
     LABEL_MANIFEST,
-    LABEL_NAME,
-    LABEL_REFERENCE,
     LABEL_SOURCE_HASH,
     canonical_json,
     decode_bases,
     decode_manifest,
 )
-from reconciler.model.plan import Action, Change, Target
+from reconciler.model.plan import (
+    Action,
+    Change,
+    ImageIntent,
+    Reason,
+    Target,
+)
 from reconciler.model.spec import CommitSpec, ImageSpec, Spec
 from reconciler.model.state import ObservedImage, State, normalise_reference
 
@@ -123,9 +125,9 @@ def plan_pull(key, reference, policy, state: State, image, errors: list[Problem]
     after = {"reference": reference, "kind": "pull", "policy": policy}
     before = {"reference": reference, "id": present} if present else None
     if policy == "always":
-        return Change(Action.PULL, target, "policy always", before=before, after=after)
+        return Change(Action.PULL, target, "policy always", before, after, cause=Reason.POLICY)
     if present:
-        return Change(Action.UNCHANGED, target, "present", before=before, after=after)
+        return Change(Action.UNCHANGED, target, "present", before, after, cause=Reason.UP_TO_DATE)
     if policy == "never":
         errors.append(
             Problem(
@@ -135,8 +137,10 @@ def plan_pull(key, reference, policy, state: State, image, errors: list[Problem]
                 f"images.{key}.policy" if image else "",
             )
         )
-        return Change(Action.UNCHANGED, target, "missing (policy never)", after=after)
-    return Change(Action.PULL, target, "missing locally", after=after)
+        return Change(
+            Action.UNCHANGED, target, "missing (policy never)", after=after, cause=Reason.UNKNOWN
+        )
+    return Change(Action.PULL, target, "missing locally", after=after, cause=Reason.MISSING)
 
 
 def _reference_keys(spec: Spec) -> dict[str, str]:
@@ -215,7 +219,14 @@ def plan_build(
     before = _before(present, ref)
     if source is not None and source.error:
         errors.append(Problem(source.error, image.location, f"images.{key}.build"))
-        return Change(Action.UNCHANGED, target, "build context unreadable", before, after)
+        return Change(
+            Action.UNCHANGED,
+            target,
+            "build context unreadable",
+            before,
+            after,
+            cause=Reason.UNKNOWN,
+        )
     by_ref = _reference_keys(spec)
     bases = tuple(getattr(source, "bases", ()) or ())
     pending_bases = [b for b in bases if (k := by_ref.get(normalise_reference(b))) and k in pending]
@@ -227,7 +238,14 @@ def plan_build(
     if present is None:
         return build("missing locally")
     if source is None:
-        return Change(Action.UNCHANGED, target, "present (source not checked)", before, after)
+        return Change(
+            Action.UNCHANGED,
+            target,
+            "present (source not checked)",
+            before,
+            after,
+            cause=Reason.UP_TO_DATE,
+        )
     labels = present.labels
     recorded = labels.get(LABEL_SOURCE_HASH)
     if recorded is None:
@@ -249,9 +267,9 @@ def plan_build(
             f"base image {', '.join(pending_bases)} is updated first; "
             "rebuilt only if its ID changes"
         )
-        extra = {"current_hash": recorded, "current_bases": recorded_bases}
-        return build(reason, conditional=True, extra=extra)
-    return Change(Action.UNCHANGED, target, "up to date", before, after)
+        intent = ImageIntent(current_hash=recorded, current_bases=recorded_bases)
+        return build(reason, conditional=True, intent=intent, cause=Reason.PENDING_IMAGE)
+    return Change(Action.UNCHANGED, target, "up to date", before, after, cause=Reason.UP_TO_DATE)
 
 
 def _check_bases(spec, image, bases, state, by_ref, errors) -> None:
@@ -338,7 +356,15 @@ def plan_commit(
         "source_hash": source,
     }
     if present is None:
-        return Change(Action.COMMIT, target, "missing locally", before, after, depends_on=deps)
+        return Change(
+            Action.COMMIT,
+            target,
+            "missing locally",
+            before,
+            after,
+            depends_on=deps,
+            cause=Reason.MISSING,
+        )
     recorded = present.labels.get(LABEL_SOURCE_HASH)
     if base_key in pending:
         reason = f"base image {base_ref} is updated first; recommitted only if its ID changes"
@@ -350,12 +376,17 @@ def plan_commit(
             after,
             depends_on=deps,
             conditional=True,
-            extra={"current_hash": recorded},
+            intent=ImageIntent(current_hash=recorded),
+            cause=Reason.PENDING_IMAGE,
         )
     if source is None:  # the base is missing and not pending: a plan error says why
-        return Change(Action.UNCHANGED, target, "base image missing", before, after)
+        return Change(
+            Action.UNCHANGED, target, "base image missing", before, after, cause=Reason.UNKNOWN
+        )
     if recorded == source:
-        return Change(Action.UNCHANGED, target, "up to date", before, after)
+        return Change(
+            Action.UNCHANGED, target, "up to date", before, after, cause=Reason.UP_TO_DATE
+        )
     if recorded is None:
         reason = "not committed by this project (no source hash)"
     else:
@@ -376,243 +407,3 @@ def describe_commit_change(labels, commit: CommitSpec, base_ref: str, base_id: s
     if old_bases and base_id not in old_bases.values():
         parts.append(f"base image changed: {base_ref}")
     return "; ".join(parts) or "recipe changed"
-
-
-# --- removals ------------------------------------------------------------------------------------
-
-
-def is_owned_image(image: ObservedImage, project: str) -> bool:
-    """Made by this project and tagged by nobody else: an image built FROM one of ours inherits
-    our labels, but not our reference (unless it is untagged: such leftovers count as ours)."""
-    from reconciler.model.labels import LABEL_PROJECT
-
-    labels = image.labels
-    if labels.get(LABEL_PROJECT) != project or labels.get(LABEL_KIND) != "image":
-        return False
-    reference = labels.get(LABEL_REFERENCE)
-    tags = {normalise_reference(t) for t in image.tags}
-    if not tags:
-        return True
-    return reference is not None and tags == {normalise_reference(reference)}
-
-
-def _display(image: ObservedImage) -> str:
-    return image.tags[0] if image.tags else image.id.removeprefix("sha256:")[:12]
-
-
-def _removal_target(key: str, image: ObservedImage) -> Target:
-    short = image.id.removeprefix("sha256:")[:12]
-    return Target("image", f"{key or 'unnamed'}@{short}", None, _display(image))
-
-
-def plan_image_removals(
-    spec: Spec,
-    state: State,
-    image_changes: Iterable[Change],
-    container_changes: Iterable[Change],
-    warnings: list[str],
-    prune: bool = True,
-    sources: Mapping[str, Any] | None = None,
-) -> list[Change]:
-    """REMOVE_IMAGE for the project's images that left the spec (or are superseded by a build
-    or commit of this plan), each after the container changes that stop using it."""
-    made = {
-        c.target.key: c
-        for c in image_changes
-        if c.action in (Action.BUILD, Action.COMMIT) and c.target.kind == "image"
-    }
-    going = _containers_going(container_changes)
-    candidates: list[tuple[ObservedImage, str, str, bool]] = []
-    for image in state.project_images:
-        if not is_owned_image(image, spec.project):
-            continue
-        key = image.labels.get(LABEL_NAME, "")
-        desired = spec.images.get(key)
-        tags = {normalise_reference(t) for t in image.tags}
-        current = (
-            desired is not None
-            and desired.kind in ("build", "commit")
-            and normalise_reference(desired.reference) in tags
-        )
-        if current:
-            if key not in made:
-                continue
-            reason, superseded = f"superseded by the new {made[key].action}", True
-        elif desired is None:
-            if not prune:
-                warnings.append(
-                    f"image {_display(image)} (images.{key}) is no longer in the spec; "
-                    "kept (--no-prune)"
-                )
-                continue
-            reason, superseded = "no longer in the spec", False
-        elif not image.tags:
-            reason, superseded = "untagged leftover of an earlier build", False
-        else:
-            reason = f"images.{key} now makes {desired.reference}"
-            superseded = False
-        candidates.append((image, key, reason, superseded))
-
-    base_of = _base_users(spec, sources)
-    by_key: dict[str, list[str]] = {}
-    removals: list[Change] = []
-    for image, key, reason, superseded in candidates:
-        deps, kept_by = _image_users(image, state, going)
-        if kept_by:
-            warnings.append(
-                f"image {_display(image)} (images.{key}) is kept: still used by "
-                f"{names_text(kept_by)}"
-            )
-            continue
-        if superseded:
-            deps.add(Target("image", key).address)
-        target = _removal_target(key, image)
-        by_key.setdefault(key, []).append(target.address)
-        removals.append(
-            Change(
-                Action.REMOVE_IMAGE,
-                target,
-                reason,
-                before={"id": image.id, "tags": list(image.tags)},
-                depends_on=tuple(sorted(deps)),
-                extra={
-                    "image_id": image.id,
-                    "reference": image.labels.get(LABEL_REFERENCE),
-                    "superseded": superseded,
-                },
-            )
-        )
-    # An image built from another goes first (the older one is its parent): by the spec's
-    # recipes, and for images whose recipe left the spec, newest first, one after the other.
-    created = {image.id: image.created for image, *_ in candidates}
-    out = []
-    for change in removals:
-        key = change.target.key.split("@", 1)[0]
-        children = [a for child in base_of.get(key, ()) for a in by_key.get(child, ())]
-        if children:
-            change = _with_deps(change, children)
-        out.append(change)
-    gone = sorted(
-        (c for c in out if not c.extra.get("superseded")),
-        key=lambda c: (-created.get(c.extra["image_id"], 0), c.address),
-    )
-    chained = {}
-    for newer, older in itertools.pairwise(gone):
-        chained[older.address] = _with_deps(chained.get(older.address, older), [newer.address])
-    return [chained.get(c.address, c) for c in out]
-
-
-def names_text(names: list[str], shown: int = NAMES_SHOWN) -> str:
-    """ "a, b, c and 4 more" """
-    more = f" and {len(names) - shown} more" if len(names) > shown else ""
-    return ", ".join(names[:shown]) + more
-
-
-def _with_deps(change: Change, more: Iterable[str]) -> Change:
-    from dataclasses import replace
-
-    deps = tuple(sorted(set(change.depends_on) | set(more)))
-    return replace(change, depends_on=deps)
-
-
-def _containers_going(container_changes: Iterable[Change]) -> dict[str, str]:
-    """Container id -> the address of the change that removes or replaces it."""
-    return {
-        c.container_id: f"container.{c.target.key}"
-        for c in container_changes
-        if c.container_id and c.action in (Action.REMOVE, Action.REPLACE)
-    }
-
-
-def _image_users(
-    image: ObservedImage, state: State, going: Mapping[str, str]
-) -> tuple[set[str], list[str]]:
-    """(addresses to wait for, containers that keep using the image)."""
-    own = {oc.name: oc for oc in state.containers}
-    deps: set[str] = set()
-    kept: list[str] = []
-    for name in state.image_users.get(image.id, ()):
-        oc = own.get(name)
-        if oc is None:
-            kept.append(f"container {name} (not owned by this project)")
-        elif oc.id in going:
-            deps.add(going[oc.id])
-        else:
-            kept.append(f"container {name}")
-    return deps, kept
-
-
-def _base_users(spec: Spec, sources) -> dict[str, list[str]]:
-    """images key -> keys of the images made from it."""
-    out: dict[str, list[str]] = {}
-    for key, image in spec.images.items():
-        for base in base_keys(spec, image, sources):
-            out.setdefault(base, []).append(key)
-    return out
-
-
-# --- destroy --images ---------------------------------------------------------------------------
-
-
-def plan_destroy_images(
-    project: str,
-    state: State,
-    container_changes: Iterable[Change],
-    pulled: Iterable[str] = (),
-) -> tuple[list[Change], list[str]]:
-    """`destroy --images`: the project's own images after every container removal, then the
-    references it pulled (untagged) when no container outside the project uses them."""
-    container_changes = list(container_changes)
-    going = _containers_going(container_changes)
-    groups = sorted({f"container.{c.target.key}" for c in container_changes})
-    changes: list[Change] = []
-    warnings: list[str] = []
-    # Newest first, one after the other: an image made from another (a child) is newer, and
-    # the engine refuses to remove an image that still has children.
-    newest_first = sorted(state.project_images, key=lambda i: (-i.created, i.id))
-    previous: tuple[str, ...] = ()
-    for image in newest_first:
-        if not is_owned_image(image, project):
-            continue
-        key = image.labels.get(LABEL_NAME, "")
-        _, kept_by = _image_users(image, state, going)
-        if kept_by:
-            warnings.append(f"image {_display(image)} is kept: still used by {names_text(kept_by)}")
-            continue
-        change = Change(
-            Action.REMOVE_IMAGE,
-            _removal_target(key, image),
-            "destroy",
-            before={"id": image.id, "tags": list(image.tags)},
-            depends_on=tuple(groups) + previous,
-            extra={"image_id": image.id, "reference": image.labels.get(LABEL_REFERENCE)},
-        )
-        changes.append(change)
-        previous = (change.address,)
-    made = [c.address for c in changes]
-    own_names = {oc.name for oc in state.containers}
-    for ref in sorted(set(pulled)):
-        image_id = state.image_id(ref)
-        if image_id is None:
-            continue
-        others = [n for n in state.image_users.get(image_id, ()) if n not in own_names]
-        if others:
-            warnings.append(f"image {ref} is kept: still used by container(s) {names_text(others)}")
-            continue
-        changes.append(
-            Change(
-                Action.REMOVE_IMAGE,
-                Target("image", ref, None, ref),
-                "destroy (pulled by the project)",
-                before={"id": image_id, "tags": [ref]},
-                depends_on=tuple(groups) + tuple(made),
-                extra={"image_id": image_id, "untag": ref},
-            )
-        )
-    return changes, warnings
-
-
-def pulled_references(spec: Spec) -> list[str]:
-    """The references the spec declares with `pull:` (what `destroy --images` may untag).
-    References containers or commits name directly are used, not owned: never removed."""
-    return sorted({i.reference for i in spec.images.values() if i.kind == "pull"})

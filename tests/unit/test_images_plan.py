@@ -1,6 +1,5 @@
 """Image planning without Docker: tables of (spec images, observed images, build sources) ->
-the image changes, their reasons and dependencies; removals and `destroy --images`; the
-executor-side pieces that need no engine (commit config, build log)."""
+the image changes, their reasons and dependencies; removals and `destroy --images`."""
 
 from __future__ import annotations
 
@@ -10,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from reconciler.execute.images import commit_config
 from reconciler.model.build import BuildSource
 from reconciler.model.labels import (
     LABEL_BASES,
@@ -22,7 +20,7 @@ from reconciler.model.labels import (
     encode_manifest,
     ownership_labels,
 )
-from reconciler.model.plan import Action
+from reconciler.model.plan import Action, ImageRemovalIntent
 from reconciler.model.spec import (
     BuildSpec,
     CommitChanges,
@@ -33,8 +31,8 @@ from reconciler.model.spec import (
     container_config,
 )
 from reconciler.model.state import ObservedContainer, ObservedImage, State
-from reconciler.plan.containers import DestroyOptions, PlanOptions, plan, plan_destroy
 from reconciler.plan.images import commit_inputs, commit_source_hash
+from reconciler.plan.planner import DestroyOptions, PlanOptions, plan, plan_destroy
 
 P = "p"
 BASE = "stand-in/busybox:latest"
@@ -158,9 +156,9 @@ class World:
 def image_changes(result) -> list[tuple[str, str, str]]:
     """Pulls, builds and commits (removals are tested on their own below)."""
     return [
-        (str(c.action), c.address, c.reason)
+        (c.name, c.address, c.reason)
         for c in result.changes
-        if c.target.kind == "image" and c.action is not Action.REMOVE_IMAGE
+        if c.target.kind == "image" and c.action is not Action.REMOVE
     ]
 
 
@@ -316,7 +314,7 @@ def test_build_from_another_image_of_the_spec_waits_for_it_and_is_conditional():
     app = builds["app"]
     assert app.depends_on == ("image.base",)
     assert app.conditional and "rebuilt only if its ID changes" in app.reason
-    assert app.extra["current_hash"] == app_src.hash
+    assert app.intent.current_hash == app_src.hash
     assert builds["base"].reason == "build args changed"
 
 
@@ -358,7 +356,7 @@ def test_pending_build_makes_its_containers_conditional():
 
 
 def removals(result):
-    return [c for c in result.changes if c.action is Action.REMOVE_IMAGE]
+    return [c for c in result.changes if c.action is Action.REMOVE and c.target.kind == "image"]
 
 
 def test_image_that_left_the_spec_is_removed_after_its_containers():
@@ -366,13 +364,15 @@ def test_image_that_left_the_spec_is_removed_after_its_containers():
     old = built(WEB, SRC)
     world = World([], [], present=[old], running=[(c, OLD_ID)])
     result = world.plan()
-    (remove_ctr,) = [x for x in result.changes if x.action is Action.REMOVE]
+    (remove_ctr,) = [
+        x for x in result.changes if x.action is Action.REMOVE and x.target.kind == "container"
+    ]
     (remove_img,) = removals(result)
     assert remove_ctr.address == "container.c[1]"
     assert remove_img.address == f"image.web@{'0' * 12}"
     assert remove_img.reason == "no longer in the spec"
     assert remove_img.depends_on == ("container.c",)
-    assert remove_img.extra["image_id"] == OLD_ID
+    assert remove_img.intent.image_id == OLD_ID
     assert result.changes.index(remove_img) > result.changes.index(remove_ctr)
 
 
@@ -401,7 +401,7 @@ def test_rebuild_supersedes_the_old_image_after_the_replacements():
     (remove,) = removals(world.plan())
     assert remove.reason == "superseded by the new build"
     assert set(remove.depends_on) == {"image.web", "container.c"}
-    assert remove.extra["superseded"] is True
+    assert remove.intent.superseded is True
 
 
 def test_untagged_leftovers_are_removed_and_images_tagged_by_others_are_not_touched():
@@ -409,7 +409,7 @@ def test_untagged_leftovers_are_removed_and_images_tagged_by_others_are_not_touc
     child = built(WEB, SRC, "sha256:" + "6" * 64, tags=("someone/else:1",))  # inherited labels
     world = World([WEB], [], present=[built(WEB, SRC), leftover, child], sources={"web": SRC})
     (remove,) = removals(world.plan())
-    assert remove.extra["image_id"] == leftover.id
+    assert remove.intent.image_id == leftover.id
     assert remove.reason == "untagged leftover of an earlier build"
 
 
@@ -420,7 +420,7 @@ def test_images_whose_recipes_left_the_spec_go_newest_first():
     older = replace(built(base, SRC, OLD_ID), created=100)
     newer = replace(committed(tool, OLD_ID, NEW_ID), created=200)
     result = World([], [], present=[older, newer]).plan()
-    by_id = {c.extra["image_id"]: c for c in removals(result)}
+    by_id = {c.intent.image_id: c for c in removals(result)}
     assert by_id[NEW_ID].depends_on == ()
     assert by_id[OLD_ID].depends_on == (by_id[NEW_ID].address,)
 
@@ -460,7 +460,7 @@ def test_destroy_images_removes_own_images_and_untags_unused_pulls():
     own = next(x for x in result.changes if x.address == f"image.tool@{'9' * 12}")
     assert own.depends_on == ("container.c",)
     pulled = next(x for x in result.changes if x.address == f"image.{REG}")
-    assert pulled.extra == {"image_id": REG_ID, "untag": REG}
+    assert pulled.intent == ImageRemovalIntent(REG_ID, untag=REG)
     assert own.address in pulled.depends_on
     assert not any("r/absent" in a for _, a in actions)
 
@@ -473,7 +473,7 @@ def test_destroy_images_removes_newest_first_one_after_the_other():
     newer = replace(committed(tool, OLD_ID, NEW_ID), created=200)
     world = World([], [], present=[older, newer])
     first, second = removals(plan_destroy(P, world.state(), DestroyOptions(images=True)))
-    assert first.extra["image_id"] == NEW_ID  # the child (newer) goes first
+    assert first.intent.image_id == NEW_ID  # the child (newer) goes first
     assert second.depends_on == (first.address,)
 
 
@@ -491,42 +491,3 @@ def test_destroy_images_keeps_a_pull_another_container_uses():
 def test_destroy_without_images_touches_no_image():
     world = World([], [], present=[built(WEB, SRC)])
     assert removals(plan_destroy(P, world.state(), DestroyOptions())) == []
-
-
-# --- executor-side helpers -----------------------------------------------------------------------
-
-
-def test_commit_config_applies_changes_on_the_base_config():
-    base = {
-        "cmd": ["sh"],
-        "entrypoint": None,
-        "env": ["PATH=/bin", "A=1"],
-        "exposed_ports": ["80/tcp"],
-        "labels": {"from": "base"},
-    }
-    changes = CommitChanges(
-        cmd=("run",), env={"A": "2", "B": "3"}, workdir="/app", expose=("8080", "53/udp")
-    )
-    conf = commit_config(base, changes, {"own": "1"})
-    assert conf["Cmd"] == ["run"] and conf["Entrypoint"] == []  # never null: nothing leaks
-    assert conf["Env"] == ["PATH=/bin", "A=2", "B=3"]
-    assert set(conf["ExposedPorts"]) == {"80/tcp", "8080/tcp", "53/udp"}
-    assert conf["WorkingDir"] == "/app" and "User" not in conf
-    assert conf["Labels"] == {"from": "base", "own": "1"}
-    # a new entrypoint clears the inherited CMD (Dockerfile semantics)
-    conf = commit_config(base, CommitChanges(entrypoint=("tool",)), {})
-    assert conf["Entrypoint"] == ["tool"] and conf["Cmd"] == []
-    # nothing changed: the base's own CMD stays
-    assert commit_config(base, CommitChanges(), {})["Cmd"] == ["sh"]
-
-
-def test_build_log_names_the_failing_step_and_the_tail_of_its_output():
-    from reconciler.engine.client import _BuildLog
-
-    log = _BuildLog()
-    log.feed("Step 1/3 : FROM x\n ---> abc\nStep 2/3 : RUN make\n ---> Running in 1f\n")
-    log.feed("\x1b[91mcc: error\n\x1b[0mpartial ")
-    log.feed("line\n")
-    message = log.failure("cannot build p/w:latest", "returned a non-zero code: 2")
-    assert message.startswith("cannot build p/w:latest: failed at step 2/3 RUN make: returned")
-    assert message.splitlines()[1:] == ["    | cc: error", "    | partial line"]

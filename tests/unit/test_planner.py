@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from reconciler.errors import Conflict, EngineError
-from reconciler.execute.scheduler import ExecOptions, Executor
+from reconciler.execute.context import ExecOptions
+from reconciler.execute.scheduler import Executor
 from reconciler.model.labels import (
     LABEL_CONFIG,
     LABEL_CONFIG_HASH,
@@ -34,7 +35,8 @@ from reconciler.model.spec import (
     container_name,
 )
 from reconciler.model.state import ObservedContainer, ObservedImage, State
-from reconciler.plan.containers import PlanOptions, diff_configs, plan
+from reconciler.plan.diff import diff_configs
+from reconciler.plan.planner import PlanOptions, plan
 from tests.unit.fake_engine import FakeEngine
 
 PROJECT = "p"

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from reconciler.errors import Conflict
-from reconciler.execute.resources import ResourceFailed, labels_for
-from reconciler.execute.resources import run as run_resource
+from reconciler.execute.outcome import ChangeFailed as ResourceFailed
+from reconciler.execute.registry import HANDLERS
 from reconciler.execute.scheduler import Executor
-from reconciler.model.labels import LABEL_CONFIG_HASH, LABEL_KIND, LABEL_NAME, LABEL_PROJECT
+from reconciler.model.labels import LABEL_CONFIG_HASH, LABEL_KIND, LABEL_NAME, LABEL_PROJECT, stamp
 from reconciler.model.plan import Action, Change, Plan, Target
 from reconciler.model.spec import (
     ContainerSpec,
@@ -33,11 +33,17 @@ from reconciler.model.state import (
     ObservedVolume,
     State,
 )
-from reconciler.plan.containers import DestroyOptions, PlanOptions, plan, plan_destroy
+from reconciler.plan.planner import DestroyOptions, PlanOptions, plan, plan_destroy
 
 P = "p"
 IMG = "reg.local/app:1"
 IMG_ID = "sha256:" + "1" * 64
+
+
+def run_resource(engine, project: str, change) -> str:
+    """Run one network or volume change through its registered handler."""
+    ctx = Executor(engine, project).ctx
+    return HANDLERS[change.target.kind].run(change, ctx).message
 
 
 def ctr(key: str = "web", **fields: Any) -> ContainerSpec:
@@ -66,7 +72,7 @@ def vol(key: str, **fields: Any) -> VolumeSpec:
 
 
 def owned_labels(kind: str, key: str, config: dict) -> dict[str, str]:
-    return labels_for(P, kind, key, config)
+    return stamp(P, key, kind, config, None, config.get("labels"))
 
 
 def obs_net(network: NetworkSpec, **changes: Any) -> ObservedNetwork:
@@ -122,7 +128,7 @@ def state_of(
 
 def resource_changes(result: Plan) -> list[tuple[str, str, str]]:
     return [
-        (str(c.action), c.address, c.target.name)
+        (c.name, c.address, c.target.name)
         for c in result.changes
         if c.target.kind in ("network", "volume")
     ]
@@ -385,7 +391,7 @@ def test_network_and_volume_changes_come_before_containers_and_removals_after():
     create = next(c for c in result.changes if c.address == "container.web[1]")
     assert {"network.default", "volume.data"} <= set(create.depends_on)
     removal = result.changes[-1]
-    assert removal.action is Action.REMOVE_NETWORK
+    assert removal.action is Action.REMOVE
     assert removal.depends_on == ("container.web",)
 
 
@@ -396,7 +402,7 @@ def test_changed_network_shows_field_diffs_and_keeps_the_containers():
         spec, state_of(networks=[obs_net(FRONT, subnet="10.9.0.0/24")], containers=[observed])
     )
     change = next(c for c in result.changes if c.target.kind == "network")
-    assert change.action is Action.REPLACE_NETWORK
+    assert change.action is Action.REPLACE
     assert [(d.path, d.before, d.after) for d in change.diffs] == [("subnet", "10.9.0.0/24", None)]
     container = next(c for c in result.changes if c.target.kind == "container")
     assert container.action is Action.UNCHANGED  # reconnected by the network change, not replaced
@@ -439,13 +445,13 @@ def test_destroy_removes_own_networks_and_only_with_volumes_own_volumes():
     )
     keep = frozenset({"shared"})
     plain = plan_destroy(P, state, DestroyOptions(keep=keep))
-    assert [(str(c.action), c.target.name) for c in plain.changes] == [
+    assert [(c.name, c.target.name) for c in plain.changes] == [
         ("remove", "p-web-1"),
         ("remove-network", "p_default"),
     ]
     assert plain.changes[1].depends_on == ("container.web",)
     full = plan_destroy(P, state, DestroyOptions(volumes=True, keep=keep))
-    assert [(str(c.action), c.target.name) for c in full.changes][1:] == [
+    assert [(c.name, c.target.name) for c in full.changes][1:] == [
         ("remove-network", "p_default"),
         ("remove-volume", "p_data"),
     ]
@@ -496,15 +502,13 @@ def _change(action, kind, key, name, before=None, after=None) -> Change:
 def test_create_volume_and_network_carry_ownership_and_hash_labels():
     engine = RecordingEngine()
     cfg = volume_config(DATA)
-    run_resource(engine, P, _change(Action.CREATE_VOLUME, "volume", "data", "p_data", after=cfg))
+    run_resource(engine, P, _change(Action.CREATE, "volume", "data", "p_data", after=cfg))
     _, name, driver, opts, labels = engine.calls[0]
     assert (name, driver, opts) == ("p_data", "local", {"type": "tmpfs", "device": "tmpfs"})
     assert labels[LABEL_PROJECT] == P and labels[LABEL_KIND] == "volume"
     assert labels[LABEL_NAME] == "data" and LABEL_CONFIG_HASH in labels
     ncfg = network_config(FRONT)
-    run_resource(
-        engine, P, _change(Action.CREATE_NETWORK, "network", "front", "p_front", after=ncfg)
-    )
+    run_resource(engine, P, _change(Action.CREATE, "network", "front", "p_front", after=ncfg))
     assert engine.calls[1][4]["tier"] == "front" and engine.calls[1][4][LABEL_KIND] == "network"
 
 
@@ -514,7 +518,7 @@ MINE = {"id": "c1", "name": "p-web-1", "labels": {LABEL_PROJECT: P}, "aliases": 
 def test_replace_network_reconnects_its_containers_with_their_aliases():
     engine = RecordingEngine(attached=[MINE])
     before, after = network_config(FRONT), {**network_config(FRONT), "internal": True}
-    change = _change(Action.REPLACE_NETWORK, "network", "front", "p_front", before, after)
+    change = _change(Action.REPLACE, "network", "front", "p_front", before, after)
     message = run_resource(engine, P, change)
     assert "1 container(s) reconnected" in message
     assert [c[0] for c in engine.calls] == [
@@ -530,7 +534,7 @@ def test_replace_network_reconnects_its_containers_with_their_aliases():
 def test_replace_network_restores_the_old_definition_when_the_new_one_fails():
     engine = RecordingEngine(attached=[MINE], fail_create=1)
     before, after = network_config(FRONT), {**network_config(FRONT), "subnet": "10.1.0.0/16"}
-    change = _change(Action.REPLACE_NETWORK, "network", "front", "p_front", before, after)
+    change = _change(Action.REPLACE, "network", "front", "p_front", before, after)
     with pytest.raises(ResourceFailed, match="old network was recreated"):
         run_resource(engine, P, change)
     creates = [c for c in engine.calls if c[0] == "create_network"]
@@ -543,9 +547,7 @@ def test_replace_network_refuses_to_disconnect_foreign_containers():
     # made by hand from an image the project built: inherits the project label, kind image
     from_image = {"id": "c3", "name": "handmade", "labels": {LABEL_PROJECT: P, LABEL_KIND: "image"}}
     engine = RecordingEngine(attached=[MINE, stranger, {**from_image, "aliases": []}])
-    change = _change(
-        Action.REPLACE_NETWORK, "network", "front", "p_front", {}, network_config(FRONT)
-    )
+    change = _change(Action.REPLACE, "network", "front", "p_front", {}, network_config(FRONT))
     with pytest.raises(ResourceFailed, match="handmade, someone"):
         run_resource(engine, P, change)
     assert engine.calls == []  # nothing touched
@@ -553,9 +555,9 @@ def test_replace_network_refuses_to_disconnect_foreign_containers():
 
 def test_executor_runs_resource_changes_before_dependent_work():
     engine = RecordingEngine()
-    create = _change(Action.CREATE_VOLUME, "volume", "data", "p_data", after=volume_config(DATA))
+    create = _change(Action.CREATE, "volume", "data", "p_data", after=volume_config(DATA))
     remove = Change(
-        Action.REMOVE_NETWORK,
+        Action.REMOVE,
         Target("network", "old", None, "p_old"),
         "gone",
         depends_on=("volume.data",),

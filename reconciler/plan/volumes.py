@@ -1,0 +1,107 @@
+"""Planning of the project's named volumes. Pure; called by planner.py.
+
+Every named volume a container mounts is created before it (declared ones, and undeclared
+ones like `docker run -v name:/path` would). Volumes are never removed by apply and never
+changed: a changed definition is a plan error, since applying it would lose the data.
+"""
+
+from __future__ import annotations
+
+from reconciler.errors import Problem
+from reconciler.model.labels import LABEL_CONFIG_HASH, config_hash
+from reconciler.model.plan import Action, Change, Reason, Target
+from reconciler.model.spec import Spec, volume_config
+from reconciler.model.state import State
+from reconciler.plan.diff import diff_configs
+from reconciler.plan.resources import (
+    owned,
+    recorded,
+    used_volumes,
+)
+
+
+def plan_volumes(
+    spec: Spec, state: State, errors: list[Problem], warnings: list[str]
+) -> list[Change]:
+    changes: list[Change] = []
+    for key, volume in used_volumes(spec).items():
+        declared = key in spec.volumes
+        target = Target("volume", key, None, volume.name)
+        after = volume_config(volume)
+        path = f"volumes.{key}"
+        own = state.volumes.get(volume.name)
+        exists = own is not None or volume.name in state.other_volumes
+        if volume.external:
+            if exists:
+                changes.append(
+                    Change(Action.UNCHANGED, target, "external", after=after, cause=Reason.EXTERNAL)
+                )
+            else:
+                errors.append(
+                    Problem(
+                        f"external volume {volume.name} does not exist; create it first "
+                        f"(docker volume create {volume.name}) or drop `external: true`",
+                        volume.location,
+                        path,
+                    )
+                )
+            continue
+        if own is not None and owned(own.labels, "volume"):
+            before = recorded(own.labels)
+            recorded_hash = own.labels.get(LABEL_CONFIG_HASH)
+            if recorded_hash is None or recorded_hash == config_hash(after):
+                changes.append(
+                    Change(
+                        Action.UNCHANGED,
+                        target,
+                        "up to date",
+                        before,
+                        after,
+                        cause=Reason.UP_TO_DATE,
+                    )
+                )
+                continue
+            diffs = diff_configs(before or {}, after)
+            shown = "; ".join(d.render() for d in diffs) or "its definition changed"
+            errors.append(
+                Problem(
+                    f"volume {volume.name} exists with another definition ({shown}); it is not "
+                    "changed, since recreating it would lose its data. Restore the definition, "
+                    f"or remove the volume first (reconciler destroy --volumes, or docker volume "
+                    f"rm {volume.name}) and apply again",
+                    volume.location,
+                    path if declared else "",
+                )
+            )
+            changes.append(
+                Change(
+                    Action.UNCHANGED,
+                    target,
+                    "changed (refused)",
+                    before,
+                    after,
+                    diffs=diffs,
+                    cause=Reason.REFUSED,
+                )
+            )
+            continue
+        if exists:
+            if declared:
+                warnings.append(
+                    f"volume {volume.name} already exists but was not created by this project; "
+                    "it is used as it is (declare it `external: true` to say so)"
+                )
+            changes.append(
+                Change(
+                    Action.UNCHANGED,
+                    target,
+                    "exists (not managed by this project)",
+                    None,
+                    after,
+                    cause=Reason.EXTERNAL,
+                )
+            )
+            continue
+        reason = "does not exist" if declared else "does not exist (used, not declared)"
+        changes.append(Change(Action.CREATE, target, reason, after=after, cause=Reason.MISSING))
+    return changes
