@@ -1,7 +1,7 @@
 """`reconciler watch`: a level-triggered control loop that keeps one project converged.
 
 Like a controller-runtime Reconcile: triggers only say "look again"; every pass re-reads the
-whole state (reconcile.run_pass: observe -> plan -> execute) against the spec in force.
+whole state (reconcile.apply_pass: observe -> plan -> execute) against the spec in force.
 
     spec/.env/env_file edits (watchdog, 300 ms trailing debounce, content hash) --+
     build-context edits (watchdog, .dockerignore'd files skipped) ----------------+--> Triggers
@@ -17,77 +17,24 @@ SIGINT/SIGTERM stop the loop and leave every container as it is.
 The loop's state (passes, backoffs, last error) is written to `<lock dir>/<project>.watch.json`
 after every pass; `reconciler status` shows it. See docs/watch.md.
 
-Modules (commands/watch.py and commands/status.py import from this package):
-    loop        Watcher, WatchOptions, PassReport: the loop and one pass
+Modules (import from them directly: this package re-exports nothing, so that `status`,
+which reads only the state file, does not load the loop):
+    loop        Watcher, WatchOptions: the loop and one pass
+    report      PassReport: what one pass did
+    crashloop   CrashBackoff, CrashRecord (bookkeeping), CrashLoopPolicy (holds back starts)
+    printer     what the loop prints: the start line, spec errors, backoffs, one line per pass
+    statefile   the state file: state_record, write_state (the loop); state_path, read_state,
+                annotate_rows, state_lines (commands/status.py)
     triggers    Trigger, Triggers (coalesce + debounce), describe_triggers
-    backoff     Backoff (pass retries, reconnects), CrashBackoff (crash loops)
+    backoff     Backoff (pass retries, reconnects), exponential_delay
     specsource  SpecSource: the spec and the files it reads; the last good spec
     files       FileWatch: watchdog on the spec's folder and the build contexts
-    events      EventFollower: the engine's container events for the project
+    events      EventFollower: the engine's container events for the project; OwnContainers
+                (our own pass's events are not drift); settle_exits
     log         WatchLog: text or JSON lines
     metrics     Metrics, MetricsServer (/healthz, /metrics), parse_addr
-    statefile   the state file: state_path, read_state, annotate_rows, state_lines
 
-watchdog is imported only when a file watcher starts; nothing here imports docker.
+Imports run one way: loop -> crashloop, printer, statefile, metrics, events, files,
+specsource -> report, log, triggers, backoff. watchdog is imported only when a file watcher
+starts; nothing here imports docker.
 """
-
-from __future__ import annotations
-
-from reconciler.watch.backoff import Backoff, CrashBackoff, CrashRecord
-from reconciler.watch.events import OWN_ACTIONS, WATCHED_ACTIONS, EventFollower
-from reconciler.watch.files import FILE_EVENT_TYPES, FileWatch
-from reconciler.watch.log import WatchLog
-from reconciler.watch.loop import (
-    EXTERNAL_ACTIONS,
-    HEALTH_CHECK_S,
-    KILL_MEMORY_S,
-    SETTLE_ACTIONS,
-    SETTLE_MAX,
-    URGENT_KINDS,
-    PassReport,
-    Watcher,
-    WatchOptions,
-)
-from reconciler.watch.metrics import Metrics, MetricsServer, parse_addr
-from reconciler.watch.specsource import SpecSource
-from reconciler.watch.statefile import (
-    STATE_SUFFIX,
-    annotate_rows,
-    read_state,
-    state_lines,
-    state_path,
-)
-from reconciler.watch.triggers import Trigger, Triggers, describe_triggers
-
-__all__ = [
-    "EXTERNAL_ACTIONS",
-    "FILE_EVENT_TYPES",
-    "HEALTH_CHECK_S",
-    "KILL_MEMORY_S",
-    "OWN_ACTIONS",
-    "SETTLE_ACTIONS",
-    "SETTLE_MAX",
-    "STATE_SUFFIX",
-    "URGENT_KINDS",
-    "WATCHED_ACTIONS",
-    "Backoff",
-    "CrashBackoff",
-    "CrashRecord",
-    "EventFollower",
-    "FileWatch",
-    "Metrics",
-    "MetricsServer",
-    "PassReport",
-    "SpecSource",
-    "Trigger",
-    "Triggers",
-    "WatchLog",
-    "WatchOptions",
-    "Watcher",
-    "annotate_rows",
-    "describe_triggers",
-    "parse_addr",
-    "read_state",
-    "state_lines",
-    "state_path",
-]

@@ -1,17 +1,19 @@
 """Engine events: `EventFollower` follows the project's container events in a thread and fires
-`event` triggers (and `reconnect` after a lost stream). Started and restarted by
-loop.Watcher; the engine object it reads from is engine.Engine (or a fake in tests)."""
+`event` triggers (and `reconnect` after a lost stream); `OwnContainers` tells it which events
+our own pass caused. Both are owned by loop.Watcher; the engine object it reads from is
+engine.Engine (or a fake in tests)."""
 
 from __future__ import annotations
 
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from reconciler.errors import EngineError
 from reconciler.model.labels import LABEL_KIND, LABEL_PROJECT
+from reconciler.model.plan import Action, Plan
 from reconciler.watch.backoff import Backoff
 from reconciler.watch.log import WatchLog
 from reconciler.watch.triggers import Trigger
@@ -20,6 +22,9 @@ from reconciler.watch.triggers import Trigger
 WATCHED_ACTIONS = ("die", "stop", "kill", "oom", "destroy", "health_status")
 # Actions that our own pass causes when it stops, replaces or removes a container.
 OWN_ACTIONS = frozenset({"die", "stop", "kill", "destroy"})
+# Events after which the container list may lag (see settle_exits).
+SETTLE_ACTIONS = frozenset({"die", "stop", "oom"})
+SETTLE_MAX = 10  # inspects per pass at most
 
 
 class EventFollower:
@@ -140,3 +145,59 @@ class EventFollower:
             return
         name = attrs.get("name") or cid[:12]
         self._fire(Trigger("event", f"{action} {name}", base, cid))
+
+
+class OwnContainers:
+    """Containers that our own pass stops, replaces or removes: their events are not drift.
+    `mark_plan` while the pass runs (no expiry), `release` when it ends (their events may come
+    a little later: kept RELEASE_S more), `__contains__` for EventFollower's `is_own`."""
+
+    RELEASE_S = 5.0
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._own: dict[str, float] = {}  # container id -> expiry (inf while its pass runs)
+        self._lock = threading.Lock()
+
+    def mark(self, container_id: str) -> None:
+        with self._lock:
+            self._own[container_id] = float("inf")
+
+    def mark_plan(self, plan: Plan) -> None:
+        """Mark the containers this plan stops, removes or replaces."""
+        for change in plan.changes:
+            if change.target.kind == "container":
+                own = change.action in (Action.STOP, Action.REMOVE, Action.REPLACE)
+                if own and change.container_id:
+                    self.mark(change.container_id)
+
+    def release(self) -> None:
+        expiry = self._clock() + self.RELEASE_S  # events of this pass may arrive a little later
+        with self._lock:
+            for cid, exp in list(self._own.items()):
+                if exp == float("inf"):
+                    self._own[cid] = expiry
+
+    def __contains__(self, container_id: object) -> bool:
+        """A full id or a prefix of one (events may carry either)."""
+        if not isinstance(container_id, str):
+            return False
+        now = self._clock()
+        with self._lock:
+            for cid in [c for c, exp in self._own.items() if exp < now]:
+                del self._own[cid]
+            return any(
+                cid == container_id or cid.startswith(container_id) or container_id.startswith(cid)
+                for cid in self._own
+            )
+
+
+def settle_exits(engine: Any, triggers: Iterable[Trigger]) -> None:
+    """dockerd logs `die` before it finishes handling the exit and updates the container
+    list, so a list right after the event may still say "running". `inspect` waits for
+    the container's lock, which the exit handler holds: one inspect per dead container
+    makes the pass's observe see the exit. Called by loop.Watcher before each pass."""
+    ids = list(dict.fromkeys(t.ref for t in triggers if t.action in SETTLE_ACTIONS and t.ref))
+    for cid in ids[:SETTLE_MAX]:
+        with contextlib.suppress(EngineError):
+            engine.inspect_container(cid)

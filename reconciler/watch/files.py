@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from reconciler.buildctx.dockerignore import is_excluded
 from reconciler.watch.log import WatchLog
 from reconciler.watch.triggers import Trigger
 
@@ -33,7 +34,7 @@ class FileWatch:
         self._observer: Any = None
         self._scheduled: dict[str, bool] = {}
         self._errors_logged: set[str] = set()
-        self._is_excluded: Callable[..., bool] | None = None
+        self._is_excluded: Callable[[str, str, str], bool] = is_excluded  # tests replace it
         self.restarts = 0
 
     def update(
@@ -136,16 +137,7 @@ class FileWatch:
 
     def _excluded(self, context: str, rel: str, dockerfile: str = "Dockerfile") -> bool:
         """Is `rel` left out of builds of `context` (.dockerignore)? Decided by
-        buildcontext.is_excluded, imported on first use."""
-        if self._is_excluded is None:
-            try:
-                from reconciler.buildctx.dockerignore import is_excluded
-            except ImportError:  # build support not installed: every file counts
-
-                def is_excluded(context: str, relpath: str, dockerfile: str = "") -> bool:
-                    return False
-
-            self._is_excluded = is_excluded
+        buildctx.dockerignore.is_excluded."""
         return bool(self._is_excluded(context, rel, dockerfile))
 
 

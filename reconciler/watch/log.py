@@ -4,6 +4,7 @@ commands/watch.py and shared by every part of the loop."""
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from datetime import UTC, datetime
@@ -15,8 +16,6 @@ class WatchLog:
     on stdout with --output json: {"time", "event", "level", "message", ...fields}."""
 
     def __init__(self, json_lines: bool = False, color: bool = False, stdout=None, stderr=None):
-        import sys
-
         self.json = json_lines
         self.color = color
         self.stdout = stdout or sys.stdout

@@ -1,41 +1,39 @@
-"""The watch loop itself: `Watcher` runs one reconcile pass at a time (reconcile.run_pass) for
-the triggers its parts collect, holds back crash-looping containers, retries failed passes,
-prints one line per pass and writes the state file. Run by commands/watch.py (and tests)."""
+"""The watch loop itself: `Watcher` runs one reconcile pass at a time (reconcile.apply_pass) for
+the triggers its parts collect and retries failed passes. Its parts: crashloop (holding back
+crash-looping containers), printer (what it says), statefile (the state file), metrics,
+events, files and specsource. Run by commands/watch.py (and tests)."""
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reconciler.errors import EngineError, ReconcilerError
-from reconciler.model.plan import Action, Plan
+from reconciler.errors import PlanError, ReconcilerError
+from reconciler.execute.context import ExecOptions
+from reconciler.model.plan import Plan
 from reconciler.model.spec import Spec
-from reconciler.watch.backoff import Backoff, CrashBackoff
-from reconciler.watch.events import EventFollower
+from reconciler.model.state import State
+from reconciler.plan.planner import PlanOptions
+from reconciler.reconcile import apply_pass
+from reconciler.watch import printer
+from reconciler.watch.backoff import Backoff
+from reconciler.watch.crashloop import CrashBackoff, CrashLoopPolicy
+from reconciler.watch.events import EventFollower, OwnContainers, settle_exits
 from reconciler.watch.files import FileWatch
 from reconciler.watch.log import WatchLog
 from reconciler.watch.metrics import Metrics, MetricsServer
+from reconciler.watch.report import PassReport
 from reconciler.watch.specsource import SpecSource
-from reconciler.watch.statefile import state_path
-from reconciler.watch.triggers import Trigger, Triggers, describe_triggers
+from reconciler.watch.statefile import remove_state, state_record, write_state
+from reconciler.watch.triggers import Trigger, Triggers
 
 # Trigger kinds that bypass a pass-failure backoff: the user changed something, or the
 # engine came back.
 URGENT_KINDS = frozenset({"start", "spec", "context", "reconnect"})
-# Events after which the container list may lag (see Watcher._settle).
-SETTLE_ACTIONS = frozenset({"die", "stop", "oom"})
-SETTLE_MAX = 10  # inspects per pass at most
-# Events that say someone else stopped or killed a container (docker stop/kill): its death is
-# drift, restarted at once, not a crash loop. Remembered this long (a stop may take a while).
-EXTERNAL_ACTIONS = frozenset({"kill", "stop"})
-KILL_MEMORY_S = 120.0
 HEALTH_CHECK_S = 1.0  # how often the loop checks its watcher threads
 
 
@@ -56,24 +54,6 @@ class WatchOptions:
     reconnect_max: float = 5.0  # ...up to this
     metrics_addr: tuple[str, int] | None = None
     state_file: bool = True
-
-
-@dataclass
-class PassReport:
-    number: int
-    triggers: tuple[Trigger, ...]
-    seconds: float = 0.0
-    done: list[dict[str, Any]] = field(default_factory=list)
-    failed: list[dict[str, Any]] = field(default_factory=list)
-    held: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    error: str | None = None
-    problems: list[dict[str, Any]] = field(default_factory=list)
-    retry_in: float | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None and not self.failed
 
 
 class Watcher:
@@ -103,14 +83,13 @@ class Watcher:
         )
         self.retry = Backoff(options.retry_initial, options.retry_max)
         self.metrics = Metrics()
+        self.policy = CrashLoopPolicy(self.crash, self.log, self.metrics)
+        self.own = OwnContainers(clock)
         self.files = FileWatch(self.triggers.fire, self.log)
         self.events: EventFollower | None = None
         self.server: MetricsServer | None = None
         self._stop = threading.Event()
         self._cancel = threading.Event()  # ends the executor's waits: replacements roll back
-        self._own: dict[str, float] = {}  # container id -> expiry (inf while its pass runs)
-        self._killed: dict[str, float] = {}  # container id -> when someone else killed/stopped it
-        self._own_lock = threading.Lock()
         self._passes = 0
         self._pass_generation = 0
         self._retry_at: float | None = None
@@ -157,21 +136,13 @@ class Watcher:
             self.options.reconnect_max,
         )
         self.events.start()
-        contexts = self.source.contexts()
-        extra = f", {len(contexts)} build context(s)" if contexts else ""
-        resync = f"resync every {self.options.resync:g} s" if self.options.resync else "no resync"
-        metrics = (
-            f"; metrics on http://{self.server.address[0]}:{self.server.address[1]}/metrics"
-            if self.server
-            else ""
-        )
-        self.log.info(
-            "watch",
-            f"watching {self.source.display} (project {spec.project}{extra}); {resync}{metrics}",
-            project=spec.project,
-            spec=str(self.source.path),
-            contexts=[str(c) for c in contexts],
-            pid=os.getpid(),
+        printer.print_start(
+            self.log,
+            self.source,
+            spec.project,
+            self.source.contexts(),
+            self.options.resync,
+            self.server.address if self.server else None,
         )
 
     def stop(self, reason: str = "") -> None:
@@ -192,8 +163,7 @@ class Watcher:
         if self.server is not None:
             self.server.close()
         if self.options.state_file and self.source.spec is not None:
-            with contextlib.suppress(OSError):
-                state_path(self.project).unlink()
+            remove_state(self.project)
 
     def run_in_thread(self) -> threading.Thread:
         self._loop_thread = threading.Thread(target=self.run, name="reconcile-loop", daemon=True)
@@ -284,24 +254,7 @@ class Watcher:
         if outcome == "invalid" and error is not None:
             with self.metrics.lock:
                 self.metrics.spec_errors += 1
-            problems = [p.to_json() for p in error.problems]
-            lines = [p.render() for p in error.problems]
-            self.log.error(
-                "spec-error",
-                "invalid spec; keeping the last good spec (nothing was changed):\n  "
-                + "\n  ".join(lines),
-                problems=problems,
-            )
-        elif outcome == "missing":
-            self.log.warn(
-                "spec-missing",
-                f"{self.source.display} was deleted or cannot be read; keeping the last good "
-                "spec (nothing is removed)",
-            )
-        elif outcome == "changed":
-            self.log.info(
-                "spec", f"spec reloaded ({self.source.display})", generation=self.source.generation
-            )
+        printer.print_refresh(self.log, self.source, outcome, error)
         if outcome in ("changed", "unchanged", "invalid"):
             self.files.update(self.source.inputs(), self.source.contexts())
         return outcome
@@ -323,7 +276,7 @@ class Watcher:
         except Exception as exc:  # a bug must not end the watch: report it, retry
             report.error = f"unexpected {type(exc).__name__}: {exc}"
         finally:
-            self._release_own()
+            self.own.release()
         report.seconds = self.clock() - started
         if report.ok:
             self.retry.reset()
@@ -333,42 +286,25 @@ class Watcher:
             self._retry_at = self.clock() + report.retry_in
         drift = self._passes > 1 and generation == self._pass_generation
         self._pass_generation = generation
-        now = self.clock()
-        with self.metrics.lock:
-            m = self.metrics
-            m.passes += 1
-            m.failures += 0 if report.ok else 1
-            m.changes += len(report.done)
-            m.drift_repairs += len(report.done) if drift else 0
-            m.last_duration = report.seconds
-            m.last_pass_time = time.time()
-            m.held_now = len(self.crash.held(now))
-            m.reconnects = self.events.reconnects if self.events else 0
+        self.metrics.record_pass(
+            report,
+            drift,
+            held_now=len(self.crash.held(self.clock())),
+            reconnects=self.events.reconnects if self.events else 0,
+        )
         self._last = report
-        self._print(report)
+        printer.print_pass(self.log, report)
         self._write_state()
 
     def _note_kills(self, triggers: Iterable[Trigger]) -> None:
-        """Remember containers that someone stopped or killed (their `kill`/`stop` events;
-        our own pass's are ignored upstream): their death is drift, not a crash loop."""
-        now = self.clock()
-        for t in triggers:
-            if t.action in EXTERNAL_ACTIONS and t.ref:
-                self._killed[t.ref] = now
-        for cid in [c for c, at in self._killed.items() if now - at > KILL_MEMORY_S]:
-            del self._killed[cid]
+        self.policy.note_kills(triggers, self.clock())
 
     def _execute(self, report: PassReport) -> None:
-        from reconciler.errors import PlanError
-        from reconciler.execute.scheduler import ExecOptions
-        from reconciler.plan.containers import PlanOptions
-        from reconciler.reconcile import run_pass
-
         spec = self.spec
         self._note_kills(report.triggers)
         self._settle(report.triggers)
         try:
-            result = run_pass(
+            result = apply_pass(
                 spec,
                 self.engine,
                 PlanOptions(prune=self.options.prune),
@@ -386,208 +322,36 @@ class Watcher:
         except ReconcilerError as exc:
             report.error = str(exc)
             return
-        now = self.clock()
-        for o in result.outcomes:
-            change = o.change
-            if change.target.kind == "container":
-                if o.status == "done" and change.action is Action.START:
-                    self.crash.started(change.target.name, change.address, now)
-                elif (
-                    o.status == "done"
-                    and change.action in (Action.CREATE, Action.REPLACE)
-                    and change.extra.get("start", True)
-                ):
-                    self.crash.started(change.target.name, change.address, now, fresh=True)
-            entry = {
-                "address": o.address,
-                "name": change.target.name,
-                "action": str(change.action),
-                "message": o.message,
-                "seconds": round(o.seconds, 3),  # the engine's work on this change
-            }
-            if o.status == "done":
-                report.done.append(entry)
-            elif o.status in ("failed", "skipped"):
-                report.failed.append({**entry, "status": o.status})
+        self.policy.record(result.outcomes, result.plan, self.clock())
+        report.add_outcomes(result.outcomes)
         report.warnings.extend(result.plan.warnings)
         for change in result.plan.actionable:
             report.warnings.extend(change.warnings)
-        self.crash.forget(
-            c.target.name
-            for c in result.plan.changes
-            if c.target.kind == "container" and c.action is not Action.REMOVE
-        )
 
     def _settle(self, triggers: Iterable[Trigger]) -> None:
-        """dockerd logs `die` before it finishes handling the exit and updates the container
-        list, so a list right after the event may still say "running". `inspect` waits for
-        the container's lock, which the exit handler holds: one inspect per dead container
-        makes the pass's observe see the exit."""
-        ids = list(dict.fromkeys(t.ref for t in triggers if t.action in SETTLE_ACTIONS and t.ref))
-        for cid in ids[:SETTLE_MAX]:
-            with contextlib.suppress(EngineError):
-                self.engine.inspect_container(cid)
+        settle_exits(self.engine, triggers)
 
-    def _adjust(self, plan: Plan, state: Any, report: PassReport) -> Plan:
-        """Hold back STARTs of crash-looping containers (and of containers being removed:
-        their destroy event triggers the pass that recreates them); remember the containers
-        this pass stops or removes so that their events are not taken for drift."""
-        now = self.clock()
-        observed = {c.id: c for c in state.containers}
-        changes = []
-        for change in plan.changes:
-            if change.target.kind == "container":
-                oc = observed.get(change.container_id or "")
-                if change.action is Action.UNCHANGED and oc is not None and oc.running:
-                    self.crash.running(change.target.name, now)
-                if change.action is Action.START and not change.extra.get("restore"):
-                    if oc is not None and oc.status == "removing":
-                        change = replace(
-                            change, action=Action.UNCHANGED, reason="being removed; recreated next"
-                        )
-                    else:
-                        change = self._hold_crash_loop(change, oc, now, report)
-                own = change.action in (Action.STOP, Action.REMOVE, Action.REPLACE)
-                if own and change.container_id:
-                    with self._own_lock:
-                        self._own[change.container_id] = float("inf")
-            changes.append(change)
-        return replace(plan, changes=tuple(changes))
-
-    def _hold_crash_loop(self, change, oc, now: float, report: PassReport):
-        name = change.target.name
-        exit_code = oc.exit_code if oc is not None else None
-        external = oc is not None and oc.id in self._killed
-        wait, new_death = self.crash.wants_start(name, change.address, now, exit_code, external)
-        rec = self.crash.records[name]
-        if new_death and rec.quick_exits:
-            with self.metrics.lock:
-                self.metrics.backoffs += 1
-            code = f" (code {exit_code})" if exit_code is not None else ""
-            self.log.warn(
-                "backoff",
-                f"crash-loop backoff: {change.address} ({name}) exited{code} "
-                f"{rec.ran or 0:.1f} s after its start, quick exit {rec.quick_exits} in a row; "
-                f"next start in {rec.delay:g} s",
-                address=change.address,
-                name=name,
-                quick_exits=rec.quick_exits,
-                delay=rec.delay,
-                exit_code=exit_code,
-            )
-        if wait <= 0:
-            return change
-        report.held.append({"address": change.address, "name": name, "start_in": round(wait, 3)})
-        return replace(
-            change,
-            action=Action.UNCHANGED,
-            reason=f"crash-loop backoff: next start in {wait:.1f} s",
-        )
+    def _adjust(self, plan: Plan, state: State, report: PassReport) -> Plan:
+        """Hold back starts (crashloop); remember what this pass stops or removes (own)."""
+        plan, held = self.policy.adjust(plan, state, self.clock())
+        report.held.extend(held)
+        self.own.mark_plan(plan)
+        return plan
 
     def _is_own(self, container_id: str) -> bool:
-        now = self.clock()
-        with self._own_lock:
-            for cid in [c for c, exp in self._own.items() if exp < now]:
-                del self._own[cid]
-            return any(
-                cid == container_id or cid.startswith(container_id) or container_id.startswith(cid)
-                for cid in self._own
-            )
-
-    def _release_own(self) -> None:
-        expiry = self.clock() + 5.0  # events of this pass may arrive a little later
-        with self._own_lock:
-            for cid, exp in list(self._own.items()):
-                if exp == float("inf"):
-                    self._own[cid] = expiry
-
-    # --- output ------------------------------------------------------------------------------
-
-    def _print(self, r: PassReport) -> None:
-        trigger = describe_triggers(r.triggers)
-        if r.error:
-            what = f"failed: {r.error.rstrip('.')}"
-        elif r.failed:
-            what = f"{len(r.failed)} change(s) failed, {len(r.done)} made"
-        elif r.done:
-            listed = ", ".join(f"{d['action']} {d['address']}" for d in r.done[:5])
-            more = f" (+{len(r.done) - 5} more)" if len(r.done) > 5 else ""
-            what = f"{len(r.done)} change(s): {listed}{more}"
-        else:
-            what = "no changes"
-        if r.held:
-            what += "; held back: " + ", ".join(
-                f"{h['address']} (start in {h['start_in']:.1f} s)" for h in r.held
-            )
-        retry = f"; retrying in {r.retry_in:g} s" if r.retry_in is not None else ""
-        line = f"pass {r.number} ({r.seconds:.2f} s) [{trigger}]: {what}{retry}"
-        fields = {
-            "pass": r.number,
-            "trigger": [str(t) for t in r.triggers],
-            "changes": r.done,
-            "failed": r.failed,
-            "held_back": r.held,
-            "seconds": round(r.seconds, 4),
-            "ok": r.ok,
-            "error": r.error,
-            "retry_in": r.retry_in,
-        }
-        if r.problems:
-            fields["problems"] = r.problems
-        if r.ok:
-            self.log.info("pass", line, **fields)
-        else:
-            self.log.error("pass", line, **fields)
-        if not self.log.json:
-            for f in r.failed:
-                self.log.error(
-                    "change", f"  {f['status']}: {f['address']} ({f['name']}): {f['message']}"
-                )
-            for w in dict.fromkeys(r.warnings):
-                self.log.warn("warning", f"  warning: {w}")
+        return container_id in self.own
 
     def _write_state(self) -> None:
-        if not self.options.state_file or self.source.spec is None or self._closed:
-            return
-        now_mono, now = self.clock(), time.time()
-        last = self._last
-        data = {
-            "pid": os.getpid(),
-            "project": self.project,
-            "spec": str(self.source.path),
-            "started": self._started_wall,
-            "updated": now,
-            "passes": self._passes,
-            "spec_error": self.source.error,
-            "retry_at": (now + self._retry_at - now_mono) if self._retry_at else None,
-            "last_pass": None
-            if last is None
-            else {
-                "number": last.number,
-                "trigger": describe_triggers(last.triggers),
-                "changes": len(last.done),
-                "failed": len(last.failed),
-                "error": last.error,
-                "seconds": round(last.seconds, 4),
-                "ended": now,
-            },
-            "backoff": {
-                name: {
-                    "address": rec.address,
-                    "quick_exits": rec.quick_exits,
-                    "delay": rec.delay,
-                    "exit_code": rec.exit_code,
-                    "next_start": (now + rec.next_start - now_mono)
-                    if rec.dead and rec.next_start > now_mono
-                    else None,
-                }
-                for name, rec in sorted(self.crash.in_backoff().items())
-            },
-        }
-        path = state_path(self.project)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            tmp.write_text(json.dumps(data, indent=1))
-            os.replace(tmp, path)
-        except OSError as exc:
-            self.log.debug("state", f"cannot write {path}: {exc}")
+        if self.options.state_file and self.source.spec is not None and not self._closed:
+            data = state_record(
+                self.project,
+                str(self.source.path),
+                self._started_wall,
+                self._passes,
+                self.source.error,
+                self._retry_at,
+                self._last,
+                self.crash.in_backoff(),
+                now_mono=self.clock(),
+            )
+            write_state(self.project, data, self.log)

@@ -1,18 +1,19 @@
-"""The watch loop's counters (`Metrics`, updated by loop.Watcher) and the optional `/healthz` +
-`/metrics` HTTP server (`MetricsServer`, started by Watcher.start for --metrics-addr, whose
-value commands/watch.py parses with `parse_addr`)."""
+"""The watch loop's counters (`Metrics`, updated by loop.Watcher after each pass and by
+crashloop.CrashLoopPolicy) and the optional `/healthz` + `/metrics` HTTP server
+(`MetricsServer`, started by Watcher.start for --metrics-addr, whose value commands/watch.py
+parses with `parse_addr`). The server reads a `Watched` (the Watcher, or a fake in tests)."""
 
 from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Protocol
 
 from reconciler.errors import ReconcilerError
-
-if TYPE_CHECKING:
-    from reconciler.watch.loop import Watcher
+from reconciler.watch.report import PassReport
 
 
 @dataclass
@@ -29,6 +30,18 @@ class Metrics:
     reconnects: int = 0
     watcher_restarts: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def record_pass(self, report: PassReport, drift: bool, held_now: int, reconnects: int) -> None:
+        """Count a finished pass (`drift`: the spec stayed the same since the last pass)."""
+        with self.lock:
+            self.passes += 1
+            self.failures += 0 if report.ok else 1
+            self.changes += len(report.done)
+            self.drift_repairs += len(report.done) if drift else 0
+            self.last_duration = report.seconds
+            self.last_pass_time = time.time()
+            self.held_now = held_now
+            self.reconnects = reconnects
 
     def render(self, project: str, up: bool) -> str:
         lab = '{project="' + project.replace("\\", "\\\\").replace('"', '\\"') + '"}'
@@ -84,13 +97,26 @@ class Metrics:
         return "\n".join(out) + "\n"
 
 
+class Watched(Protocol):
+    """What the server reads from the watch loop (loop.Watcher implements it)."""
+
+    @property
+    def metrics(self) -> Metrics: ...
+
+    @property
+    def project(self) -> str: ...
+
+    @property
+    def loop_alive(self) -> bool: ...
+
+    def health(self) -> tuple[bool, str]: ...
+
+
 class MetricsServer:
     """`/healthz` and `/metrics` (Prometheus text format) on a loopback address, served by
     http.server in a daemon thread."""
 
-    def __init__(self, addr: tuple[str, int], watcher: Watcher) -> None:
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
+    def __init__(self, addr: tuple[str, int], watcher: Watched) -> None:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0]

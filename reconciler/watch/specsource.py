@@ -9,7 +9,10 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from reconciler.errors import SpecError
+from reconciler.errors import Problem, SpecError
+from reconciler.load.loader import load_spec
+from reconciler.load.normalize.scalars import resolve_host_path
+from reconciler.load.source import parse_document
 from reconciler.model.spec import Spec
 
 
@@ -65,8 +68,6 @@ class SpecSource:
 
     def load_initial(self) -> Spec:
         """The first load: errors raise SpecError (watch does not start on a bad spec)."""
-        from reconciler.load.loader import load_spec
-
         digest, self.env_files = self._read_inputs()
         spec = load_spec(self.display, self.environ, self.project_override)
         self.spec, self.digest, self.generation = spec, digest, 1
@@ -77,8 +78,6 @@ class SpecSource:
         `same` (content unchanged), `changed` (a new good spec is in force), `unchanged`
         (content changed, spec equal), `invalid` (error; last good kept), `missing` (spec file
         gone or unreadable; last good kept)."""
-        from reconciler.load.loader import load_spec
-
         digest, env_files = self._read_inputs()
         if digest is None:
             if self.digest is None:
@@ -95,8 +94,6 @@ class SpecSource:
             self.error = f"{len(exc.problems)} problem(s) in {self.display}"
             return "invalid", exc
         if self.spec is not None and spec.project != self.spec.project:
-            from reconciler.errors import Problem
-
             exc = SpecError(
                 [
                     Problem(
@@ -121,9 +118,6 @@ def _env_files(text: bytes, path: Path, display: str) -> tuple[Path, ...] | None
     """The env files a spec names (containers.*.env_file), resolved beside the spec. None when
     the file does not parse. Names with ${VAR} are skipped (their folder is the spec's anyway,
     mostly); resync catches the rest."""
-    from reconciler.load.normalize import resolve_host_path
-    from reconciler.load.source import parse_document
-
     try:
         doc = parse_document(text.decode("utf-8"), path, display)
     except (SpecError, UnicodeDecodeError, ValueError):

@@ -1,23 +1,96 @@
-"""The state file a running watch keeps (`<lock dir>/<project>.watch.json`, written by
-loop.Watcher after every pass) and its readers for `reconciler status` (commands/status.py):
-`read_state`, `annotate_rows`, `state_lines`."""
+"""The state file a running watch keeps (`<lock dir>/<project>.watch.json`): its writer
+(`state_record` + `write_state`, called by loop.Watcher after every pass) and its readers for
+`reconciler status` (commands/status.py): `read_state`, `annotate_rows`, `state_lines`."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from reconciler.lock import lock_dir
+from reconciler.watch.log import WatchLog
+from reconciler.watch.triggers import describe_triggers
+
+if TYPE_CHECKING:  # types only: `status` reads the file without the loop's modules
+    from reconciler.watch.crashloop import CrashRecord
+    from reconciler.watch.report import PassReport
 
 STATE_SUFFIX = ".watch.json"
 
 
 def state_path(project: str) -> Path:
-    from reconciler.lock import lock_dir
-
     return lock_dir() / f"{project}{STATE_SUFFIX}"
+
+
+def state_record(
+    project: str,
+    spec: str,
+    started: float,
+    passes: int,
+    spec_error: str | None,
+    retry_at: float | None,
+    last: PassReport | None,
+    backoff: Mapping[str, CrashRecord],
+    now_mono: float,
+) -> dict[str, Any]:
+    """The state file's content. `retry_at` and the records' start times are monotonic
+    (`now_mono` is the loop clock's now); the file holds unix times."""
+    now = time.time()
+    return {
+        "pid": os.getpid(),
+        "project": project,
+        "spec": spec,
+        "started": started,
+        "updated": now,
+        "passes": passes,
+        "spec_error": spec_error,
+        "retry_at": (now + retry_at - now_mono) if retry_at else None,
+        "last_pass": None
+        if last is None
+        else {
+            "number": last.number,
+            "trigger": describe_triggers(last.triggers),
+            "changes": len(last.done),
+            "failed": len(last.failed),
+            "error": last.error,
+            "seconds": round(last.seconds, 4),
+            "ended": now,
+        },
+        "backoff": {
+            name: {
+                "address": rec.address,
+                "quick_exits": rec.quick_exits,
+                "delay": rec.delay,
+                "exit_code": rec.exit_code,
+                "next_start": (now + rec.next_start - now_mono)
+                if rec.dead and rec.next_start > now_mono
+                else None,
+            }
+            for name, rec in sorted(backoff.items())
+        },
+    }
+
+
+def write_state(project: str, data: Mapping[str, Any], log: WatchLog) -> None:
+    """Replace the state file atomically; a failure is only logged (debug)."""
+    path = state_path(project)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps(data, indent=1))
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.debug("state", f"cannot write {path}: {exc}")
+
+
+def remove_state(project: str) -> None:
+    """The watch ends: its state file goes (a missing one is fine)."""
+    with contextlib.suppress(OSError):
+        state_path(project).unlink()
 
 
 def read_state(project: str) -> dict[str, Any] | None:

@@ -32,7 +32,7 @@ from tests.polling import wait_for as poll
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 LABEL_PROJECT = "io.reconciler.project"
 # Deadlines catch breakage, not slowness: the budgets (a kill repaired in 2 s, an edit acted
 # on in under 1 s plus the engine's work) are measured and printed (MEASURED lines) and
@@ -419,8 +419,10 @@ def test_a_crash_loop_backs_off_and_shows_in_status(
 def test_a_no_op_pass_costs_the_four_observe_calls(tmp_path, project, images, docker_client):
     import io
 
-    from reconciler.engine.client import Engine
-    from reconciler.watch import Trigger, Watcher, WatchLog, WatchOptions
+    from reconciler.engine import Engine
+    from reconciler.watch.log import WatchLog
+    from reconciler.watch.loop import Watcher, WatchOptions
+    from reconciler.watch.triggers import Trigger
 
     spec = tmp_path / "spec.yaml"
     spec.write_text(spec_text(project, {"a": sleeper(images.base), "b": sleeper(images.base)}))

@@ -21,21 +21,16 @@ import pytest
 from reconciler.errors import EngineUnavailable, ReconcilerError
 from reconciler.model.plan import Action, Change, Plan, Target
 from reconciler.model.state import ObservedContainer, State
-from reconciler.watch import (
-    CrashBackoff,
-    EventFollower,
-    FileWatch,
-    Metrics,
-    SpecSource,
-    Trigger,
-    Triggers,
-    Watcher,
-    WatchLog,
-    WatchOptions,
-    describe_triggers,
-    parse_addr,
-    state_lines,
-)
+from reconciler.watch.crashloop import CrashBackoff
+from reconciler.watch.events import EventFollower
+from reconciler.watch.files import FileWatch
+from reconciler.watch.log import WatchLog
+from reconciler.watch.loop import Watcher, WatchOptions
+from reconciler.watch.metrics import Metrics, MetricsServer, parse_addr
+from reconciler.watch.report import PassReport
+from reconciler.watch.specsource import SpecSource
+from reconciler.watch.statefile import state_lines
+from reconciler.watch.triggers import Trigger, Triggers, describe_triggers
 from tests.polling import wait_for as poll
 
 PROJECT = "wunit"
@@ -439,8 +434,6 @@ def test_metrics_render_in_prometheus_text_format():
 def test_metrics_server_serves_healthz_and_metrics():
     from types import SimpleNamespace
 
-    from reconciler.watch import MetricsServer
-
     healthy = [True]
     fake = SimpleNamespace(
         metrics=Metrics(passes=5),
@@ -605,8 +598,6 @@ def test_adjust_holds_back_crash_looping_starts(tmp_path, lock_dir):
     stop = Change(Action.REMOVE, Target("container", "old", 1, "x"), "gone", container_id="c9")
     plan = Plan(PROJECT, (start, stop))
     w.crash.started(name, start.address, clock.now - 0.5)  # started half a second ago
-    from reconciler.watch import PassReport
-
     report = PassReport(1, (Trigger("event", "die"),))
     adjusted = w._adjust(plan, state, report)
     assert adjusted.changes[0].action is Action.UNCHANGED
@@ -624,7 +615,8 @@ def test_adjust_holds_back_crash_looping_starts(tmp_path, lock_dir):
 
 
 def test_a_cancelled_executor_starts_nothing_new():
-    from reconciler.execute.scheduler import ExecOptions, Executor
+    from reconciler.execute.context import ExecOptions
+    from reconciler.execute.scheduler import Executor
 
     class NoEngine:
         def __getattr__(self, name):
