@@ -20,9 +20,15 @@ engine:
 demo: venv engine
 	bash scripts/demo.sh
 
+# Style, the architecture's one-way rule (import-linter contracts in pyproject.toml) and types.
+MYPY_PATHS := reconciler/model reconciler/plan reconciler/execute reconciler/reconcile.py \
+              reconciler/engine/port.py tests/unit/fake_engine.py
+
 lint: venv
 	$(BIN)/ruff check reconciler tests benchmarks
 	$(BIN)/ruff format --check reconciler tests benchmarks
+	$(BIN)/lint-imports
+	$(BIN)/mypy $(MYPY_PATHS)
 
 unit: venv
 	$(BIN)/pytest -q tests/unit
@@ -30,9 +36,9 @@ unit: venv
 integration: venv engine
 	RECONCILER_REQUIRE_ENGINE=1 $(BIN)/pytest -q tests/integration
 
-# The whole suite, as CI runs it: lint, then unit and integration tests against the real engine.
-test: venv engine
-	$(BIN)/ruff check reconciler tests benchmarks
+# The whole suite, as CI runs it: lint (style, architecture, types), then unit and integration
+# tests against the real engine.
+test: venv engine lint
 	RECONCILER_REQUIRE_ENGINE=1 $(BIN)/pytest -q -p no:cacheprovider tests
 
 bench: venv engine

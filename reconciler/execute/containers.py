@@ -74,7 +74,7 @@ class ContainerHandler:
             return Result(Status.DONE, "created and started (it was removed meanwhile)", cid)
         if intent.first_start:  # created but never started: run its hooks
             try:
-                _run_hooks(intent, change.container_id, ctx)
+                _run_hooks(intent, _existing(change), ctx)
             except ReconcilerError:
                 with contextlib.suppress(ReconcilerError):
                     ctx.engine.remove_container(change.container_id, volumes=False)
@@ -149,7 +149,7 @@ def _replace(
     change: Change, intent: ContainerIntent, config: dict[str, Any], ctx: RunContext
 ) -> str:
     engine = ctx.engine
-    old = change.container_id
+    old = _existing(change)
     name = change.target.name
     try:
         carry = engine.anonymous_volumes(old)
@@ -169,6 +169,13 @@ def _replace(
         raise ChangeFailed(f"{exc}; the old container {name} was restored") from exc
     engine.remove_container(old, volumes=False)
     return new
+
+
+def _existing(change: Change) -> str:
+    """The container a start, stop or replacement acts on (the planner always sets it)."""
+    if change.container_id is None:
+        raise ChangeFailed(f"{change.address}: no existing container to act on")
+    return change.container_id
 
 
 def _restore_name(change: Change, intent: ContainerIntent, ctx: RunContext) -> None:

@@ -133,7 +133,7 @@ def plan_image_removals(
         (c for c in out if not c.intent_as(ImageRemovalIntent).superseded),
         key=lambda c: (-created.get(c.intent_as(ImageRemovalIntent).image_id, 0), c.address),
     )
-    chained = {}
+    chained: dict[str, Change] = {}
     for newer, older in itertools.pairwise(gone):
         chained[older.address] = _with_deps(chained.get(older.address, older), [newer.address])
     return [chained.get(c.address, c) for c in out]

@@ -390,7 +390,7 @@ def plan_commit(
     if recorded is None:
         reason = "not committed by this project (no source hash)"
     else:
-        reason = describe_commit_change(present.labels, commit, base_ref, base_id)
+        reason = describe_commit_change(present.labels, commit, base_ref, base_id or "")
     return Change(Action.COMMIT, target, reason, before, after, depends_on=deps)
 
 

@@ -32,7 +32,7 @@ from reconciler.model.spec import (
     Spec,
     VolumeSpec,
 )
-from reconciler.model.state import State
+from reconciler.model.state import ObservedNetwork, ObservedVolume, State
 
 REMOVING = (Action.REMOVE, Action.REPLACE)
 
@@ -114,7 +114,9 @@ def removals(
             }
         )
     )
-    observed = state.networks if kind == "network" else state.volumes
+    observed: Mapping[str, ObservedNetwork | ObservedVolume] = (
+        state.networks if kind == "network" else state.volumes
+    )
     changes = []
     for name, obj in sorted(observed.items()):
         if name in keep or not owned(obj.labels, kind):
