@@ -81,10 +81,10 @@ def main() -> None:
     command = wall([py, "-m", "reconciler", "validate", str(path)], repeat, env)
 
     from reconciler.load.interpolate import interpolate_document
-    from reconciler.load.loader import load_spec
-    from reconciler.load.schemacheck import is_valid
+    from reconciler.load.loader import check_document, load_spec
+    from reconciler.load.schema import is_valid
+    from reconciler.load.schema import validator as _validator
     from reconciler.load.source import load_document
-    from reconciler.load.validate import _validator, check_document
 
     load_spec(path, environ={})  # warm imports and the cached validator
 

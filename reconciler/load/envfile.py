@@ -3,6 +3,7 @@
 Blank lines and `#` comments are skipped; an `export ` prefix is allowed; values may be
 single-quoted (literal), double-quoted (with \\n, \\t, \\", \\\\ escapes; may span lines) or bare
 (trimmed; ` #` starts a comment). A line without `=` is an error at its line and column.
+Called by load/loader.py (the `.env`) and load/normalize/containers.py (`env_file:`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from reconciler.errors import Location, Problem
+from reconciler.errors import Location, Problem, SpecError
 from reconciler.load.source import read_text
 
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
@@ -19,8 +20,6 @@ _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "$": "$"}
 
 def read_env_file(path: Path, display: str) -> tuple[dict[str, str], list[Problem]]:
     """Parse a file; a missing or unreadable file is one located problem."""
-    from reconciler.errors import SpecError
-
     try:
         text = read_text(path, display, what="env")
     except SpecError as exc:

@@ -11,7 +11,7 @@ import pytest
 
 from reconciler.cli import main
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

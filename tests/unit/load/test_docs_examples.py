@@ -16,7 +16,7 @@ import yaml
 from reconciler.errors import SpecError
 from reconciler.load.loader import load_spec
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BLOCK = re.compile(r"^```yaml\n(.*?)^```", re.S | re.M)
 

@@ -9,7 +9,7 @@ import pytest
 
 from reconciler.load.loader import load_spec
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 ALLOWED_IMAGES = {
     "localhost:5000/stand-in/busybox:1",
     "localhost:5000/stand-in/busybox:2",

@@ -20,9 +20,10 @@ from hypothesis import strategies as st
 
 from reconciler.errors import SpecError
 from reconciler.load.loader import load_spec
+from reconciler.load.schema import is_valid, schema, spec_check
 from reconciler.model.spec import Spec
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 FOLDER = Path(tempfile.mkdtemp(prefix="reconciler-prop-"))
 (FOLDER / "ctx").mkdir()
 (FOLDER / "ctx" / "Dockerfile").write_text("FROM scratch\n")
@@ -272,29 +273,21 @@ def test_the_full_document_is_valid():
 def jsonschema_verdict(data) -> bool:
     from jsonschema import Draft202012Validator
 
-    from reconciler.load.validate import schema
-
     return Draft202012Validator(schema()).is_valid(data)
 
 
 def test_fast_check_covers_the_whole_schema():
-    from reconciler.load.schemacheck import spec_check
-
-    assert spec_check() is not None, "schemacheck.py lacks a keyword the schema uses"
+    assert spec_check() is not None, "load/schema.py lacks a keyword the schema uses"
 
 
 @SETTINGS
 @given(st.one_of(mutated(), values, st.dictionaries(keys, values, max_size=6)))
 def test_fast_check_agrees_with_jsonschema(data):
-    from reconciler.load.schemacheck import is_valid
-
     assert is_valid(data) == jsonschema_verdict(data)
 
 
 @pytest.mark.parametrize("doc", documents(), ids=lambda d: d.get("project", "?"))
 def test_fast_check_accepts_valid_documents(doc):
-    from reconciler.load.schemacheck import is_valid
-
     assert is_valid(doc) is True and jsonschema_verdict(doc) is True
 
 
@@ -316,7 +309,5 @@ def test_fast_check_accepts_valid_documents(doc):
     ],
 )
 def test_fast_check_json_semantics(value, valid):
-    from reconciler.load.schemacheck import is_valid
-
     assert is_valid(value) is valid
     assert jsonschema_verdict(value) is valid

@@ -9,7 +9,7 @@ import pytest
 
 from reconciler.errors import Location
 from reconciler.load.loader import load_spec
-from reconciler.load.normalize import parse_duration, parse_port, reference_problem
+from reconciler.load.normalize.scalars import parse_duration, parse_port, reference_problem
 from reconciler.model import spec as S
 
 H = "version: 1\nproject: shop\n"

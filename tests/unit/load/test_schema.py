@@ -10,9 +10,9 @@ from pathlib import Path
 from jsonschema import Draft202012Validator
 
 import reconciler
-from reconciler.load.validate import schema
+from reconciler.load.schema import schema
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SCHEMA_FILE = ROOT / "schemas" / "spec.schema.json"
 
 
