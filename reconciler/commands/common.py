@@ -63,6 +63,6 @@ def load(args: argparse.Namespace) -> Spec:
 
 
 def connect():
-    from reconciler.engine.client import Engine
+    from reconciler.engine import Engine
 
     return Engine.connect()

@@ -1,1 +1,13 @@
-"""engine stage."""
+"""The engine: the only package that imports the Docker SDK (lazily, inside calls).
+
+`EnginePort` (port.py) is the contract the rest of the code uses; `Engine` (adapter.py) is the
+Docker implementation. Per kind: containers.py, images.py, networks.py, volumes.py; the
+connection, error translation and observe: client.py; request bodies and raw -> observed
+values: translate.py; event/log/exec streams and build logs: streams.py.
+"""
+
+from reconciler.engine.adapter import Engine
+from reconciler.engine.port import EnginePort
+from reconciler.engine.translate import owned_container
+
+__all__ = ["Engine", "EnginePort", "owned_container"]

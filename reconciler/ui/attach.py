@@ -34,7 +34,7 @@ PALETTE = ("36", "33", "32", "35", "34", "96", "93", "92", "95", "94")  # like c
 def project_containers(engine, project: str) -> list[ObservedContainer]:
     """The project's containers (one list call), renamed-aside leftovers left out, and
     containers created by hand from the project's images (they inherit its labels) too."""
-    from reconciler.engine.client import owned_container
+    from reconciler.engine.translate import owned_container
 
     found = engine.list_containers_by_label(f"{LABEL_PROJECT}={project}")
     return sorted(

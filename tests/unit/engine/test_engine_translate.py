@@ -1,5 +1,5 @@
-"""The engine adapter's pure translations (no engine needed): config -> create body, and the
-list data parsers observe() relies on."""
+"""The engine adapter's pure translations (engine/translate.py; no engine needed): config ->
+create body, the committed image's config, and the list data parsers observe() relies on."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ import sys
 
 import pytest
 
-from reconciler.engine.client import (
+from reconciler.engine.translate import (
+    commit_config,
     container_create_body,
     format_ports,
     parse_exit_code,
     parse_health,
 )
+from reconciler.model.spec import CommitChanges
 
 
 def minimal(**fields):
@@ -23,7 +25,7 @@ def minimal(**fields):
 
 
 def test_importing_the_engine_does_not_import_docker():
-    code = "import sys, reconciler.engine.client; print('docker' in sys.modules)"
+    code = "import sys, reconciler.engine; print('docker' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -113,3 +115,27 @@ def test_format_ports_like_docker_ps():
         {"IP": "0.0.0.0", "PrivatePort": 80, "PublicPort": 8080, "Type": "tcp"},
     ]
     assert format_ports(ports) == ("0.0.0.0:8080->80/tcp", "53/udp", "[::]:8080->80/tcp")
+
+
+def test_commit_config_applies_changes_on_the_base_config():
+    base = {
+        "cmd": ["sh"],
+        "entrypoint": None,
+        "env": ["PATH=/bin", "A=1"],
+        "exposed_ports": ["80/tcp"],
+        "labels": {"from": "base"},
+    }
+    changes = CommitChanges(
+        cmd=("run",), env={"A": "2", "B": "3"}, workdir="/app", expose=("8080", "53/udp")
+    )
+    conf = commit_config(base, changes, {"own": "1"})
+    assert conf["Cmd"] == ["run"] and conf["Entrypoint"] == []  # never null: nothing leaks
+    assert conf["Env"] == ["PATH=/bin", "A=2", "B=3"]
+    assert set(conf["ExposedPorts"]) == {"80/tcp", "8080/tcp", "53/udp"}
+    assert conf["WorkingDir"] == "/app" and "User" not in conf
+    assert conf["Labels"] == {"from": "base", "own": "1"}
+    # a new entrypoint clears the inherited CMD (Dockerfile semantics)
+    conf = commit_config(base, CommitChanges(entrypoint=("tool",)), {})
+    assert conf["Entrypoint"] == ["tool"] and conf["Cmd"] == []
+    # nothing changed: the base's own CMD stays
+    assert commit_config(base, CommitChanges(), {})["Cmd"] == ["sh"]

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.engine.client import Engine
+from reconciler.engine import Engine
 from reconciler.errors import Conflict, EngineUnavailable, ImageError, NotFound
 from reconciler.model import spec
 from tests.polling import wait_for
