@@ -10,6 +10,8 @@ import sys
 from functools import cache
 from typing import Any
 
+from reconciler.errors import SpecError
+
 
 def wants_json(args: argparse.Namespace) -> bool:
     return getattr(args, "output", "text") == "json"
@@ -46,8 +48,6 @@ def print_json(value: Any, stream=None) -> None:
 
 def report_error(exc: Exception, args: argparse.Namespace) -> None:
     """Show a ReconcilerError: located problems one per line, or its message."""
-    from reconciler.errors import SpecError
-
     if wants_json(args):
         body: dict[str, Any] = {"error": type(exc).__name__, "message": str(exc)}
         if isinstance(exc, SpecError):

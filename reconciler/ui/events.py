@@ -1,0 +1,87 @@
+"""The apply and destroy event printer: `EventPrinter` shows the plan's headline and warnings,
+one line per finished action (with rich progress for pulls and builds on a terminal) and the
+summary; or JSON lines with --output json. Used by commands/apply.py and commands/destroy.py
+as the pass's on_plan / on_event callbacks."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from reconciler.execute.outcome import summarise
+from reconciler.model.plan import Plan
+from reconciler.reconcile import PassResult
+from reconciler.ui.output import print_json, use_color, wants_json
+from reconciler.ui.progress import finish, show_progress, stop_progress
+from reconciler.ui.render import event_line, paint, summary_text
+
+
+class EventPrinter:
+    """Prints apply events: text lines, or JSON lines with --output json."""
+
+    def __init__(self, args: argparse.Namespace, verb: str = "apply") -> None:
+        self.verb = verb  # apply | destroy: the words of the headline and the summary
+        self.json = wants_json(args)
+        self.color = use_color(args)
+        self.verbose = getattr(args, "verbose", False)
+        self.progress = False  # a progress display is up
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        if self.json:
+            if event.get("event") != "progress" or self.verbose:
+                print_json(event)
+            return
+        if event.get("event") == "progress":
+            self._progress(event)
+            return
+        if self.progress and event.get("event") in ("done", "failed", "skipped", "unchanged"):
+            finish(str(event.get("address")))
+        line = event_line(event, self.color)
+        if line:
+            print(line, flush=True)
+
+    def _progress(self, event: dict[str, Any]) -> None:
+        self.progress = True
+        show_progress(event, verbose=self.verbose)
+
+    def plan(self, plan: Plan) -> None:
+        if self.json:
+            print_json({"event": "plan", **plan.to_json()})
+            return
+        if plan.has_changes:
+            doing = {"apply": "Applying to", "destroy": "Destroying"}.get(self.verb, self.verb)
+            print(f"{doing} project {plan.project}: {summary_text(plan)}", flush=True)
+        for change in plan.actionable:
+            for warning in change.warnings:
+                print(paint(f"warning: {warning}", "33", self.color), file=sys.stderr)
+        for warning in plan.warnings:
+            print(paint(f"warning: {warning}", "33", self.color), file=sys.stderr)
+
+    def summary(self, result: PassResult) -> None:
+        if self.progress:
+            stop_progress()
+        counts = summarise(list(result.outcomes))
+        failures = [o for o in result.outcomes if o.status == "failed"]
+        if self.json:
+            print_json(
+                {
+                    "event": "summary",
+                    "project": result.plan.project,
+                    "counts": counts,
+                    "failed": [o.to_json() for o in failures],
+                }
+            )
+            return
+        if not result.plan.has_changes:
+            if self.verb == "destroy":
+                print(f"Nothing to destroy: project {result.plan.project} owns nothing.")
+            else:
+                print(f"No changes. Project {result.plan.project} is up to date.")
+            return
+        parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        noun = self.verb.capitalize()
+        verdict = f"{noun} failed" if failures else f"{noun} complete"
+        print(f"{verdict}: {parts}.")
+        for o in failures:
+            print(f"  failed: {o.address} ({o.change.target.name}): {o.message}", file=sys.stderr)
