@@ -1,8 +1,10 @@
 """Command-line interface: argument parsing and output only.
 
-Every command calls into the modules that do the work (loader, planner, executor, engine,
-watch). Imports are lazy so `reconciler --help` and `validate` start fast. Exit codes follow
-Terraform: 0 success, 1 error, 2 (with `plan --detailed-exitcode`) changes present.
+`main` parses the arguments (declared in commands/parsers.py, which imports nothing else),
+then imports the one module of the chosen command (reconciler.commands.<name>) and runs it:
+`reconciler --help` and `validate` start fast. Exit codes follow Terraform: 0 success, 1 error,
+2 (with `plan --detailed-exitcode`) changes present. Entry point of the `reconciler` script
+and of `python -m reconciler`.
 """
 
 from __future__ import annotations
@@ -10,8 +12,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from importlib import import_module
 
 from reconciler import __version__
+from reconciler.commands.parsers import register_all
+from reconciler.errors import ReconcilerError
+from reconciler.ui.output import report_error
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -35,8 +41,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-color", action="store_true", help="no colours even on a terminal (also NO_COLOR)"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    from reconciler.commands import register_all
-
     register_all(sub)
     return parser
 
@@ -44,16 +48,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not getattr(args, "handler", None):
+    name = getattr(args, "command_module", None)
+    if not name:
         parser.print_help()
         return EXIT_OK
-    from reconciler.errors import ReconcilerError
-
     try:
-        return args.handler(args)
+        command = import_module(f"reconciler.commands.{name}")  # only the command that runs
+        return int(command.run(args))
     except ReconcilerError as exc:
-        from reconciler.ui.output import report_error
-
         report_error(exc, args)
         return exc.exit_code
     except KeyboardInterrupt:

@@ -9,45 +9,12 @@ or a container that is not running is an error (exit 1).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
-from reconciler.commands import add_spec_arg
-from reconciler.commands.common import add_project_arg
-
-
-def _add_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--replica", type=int, default=None, metavar="N", help="which replica (default 1)"
-    )
-    add_project_arg(p)
-    p.add_argument("-T", "--no-tty", action="store_true", help="no TTY, even on a terminal")
-    p.add_argument(
-        "-i", "--interactive", action="store_true", help="forward stdin when it is not a terminal"
-    )
-    p.add_argument("-u", "--user", help="run as this user (name or uid[:gid])")
-    p.add_argument("-w", "--workdir", help="working directory inside the container")
-    p.add_argument(
-        "-e",
-        "--env",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="set an environment variable (repeatable)",
-    )
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "exec",
-        help="run a command in a container of the project",
-        description="Run a command in a running container of the project, like docker exec. "
-        "Put the command after `--`: reconciler exec spec.yaml web -- sh",
-    )
-    add_spec_arg(p)
-    p.add_argument("name", metavar="NAME", help="a containers key, or a container name")
-    _add_options(p)
-    p.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD", help="the command")
-    p.set_defaults(handler=run, parser=p)
+from reconciler.commands.common import connect, load
+from reconciler.commands.parsers import add_exec_options
+from reconciler.ui import attach
 
 
 def split_command(args: argparse.Namespace) -> argparse.Namespace:
@@ -55,7 +22,7 @@ def split_command(args: argparse.Namespace) -> argparse.Namespace:
     (or from the first word that is not an option) is the command, kept verbatim."""
     tokens = list(args.command)
     options = argparse.ArgumentParser(add_help=False)
-    _add_options(options)
+    add_exec_options(options)
     takes_value = {
         opt for action in options._actions if action.nargs != 0 for opt in action.option_strings
     }
@@ -78,11 +45,6 @@ def split_command(args: argparse.Namespace) -> argparse.Namespace:
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
-
-    from reconciler.commands.common import connect, load
-    from reconciler.ui import attach
-
     args = split_command(args)
     env = {}
     for item in args.env:

@@ -10,35 +10,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from reconciler.commands import add_spec_arg
-from reconciler.commands.common import add_project_arg
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "logs",
-        help="show (and follow) the output of the project's containers",
-        description="Show the output of the project's containers, each line prefixed with its "
-        "container name.",
-    )
-    add_spec_arg(p)
-    p.add_argument(
-        "names", nargs="*", metavar="NAME", help="containers keys or container names (default all)"
-    )
-    add_project_arg(p)
-    p.add_argument("-f", "--follow", action="store_true", help="keep printing new output")
-    p.add_argument(
-        "-n", "--tail", type=int, default=None, metavar="N", help="only the last N lines of each"
-    )
-    p.add_argument("-t", "--timestamps", action="store_true", help="show the engine's timestamps")
-    p.set_defaults(handler=run)
+from reconciler.commands.common import connect, load
+from reconciler.ui import attach
+from reconciler.ui.output import use_color
 
 
 def run(args: argparse.Namespace) -> int:
-    from reconciler.commands.common import connect, load
-    from reconciler.ui import attach
-    from reconciler.ui.output import use_color
-
     if args.tail is not None and args.tail < 0:
         args.tail = None
     spec = load(args)

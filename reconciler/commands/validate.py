@@ -8,23 +8,12 @@ Exit 0 with a one-line summary when the spec is valid; exit 1 with every problem
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
-from reconciler.commands import add_output_arg, add_spec_arg
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "validate",
-        help="check a spec (schema, references, ports, files) without touching the engine",
-        description="Check a spec and report every problem at once, with its location.",
-    )
-    add_spec_arg(p)
-    p.add_argument(
-        "-p", "--project", help="override the spec's project name (like docker compose -p)"
-    )
-    add_output_arg(p)
-    p.set_defaults(handler=run)
+from reconciler.errors import Location, Problem, SpecError
+from reconciler.load.loader import load_spec
+from reconciler.ui.output import print_json, wants_json
 
 
 def _plural(n: int, word: str) -> str:
@@ -32,14 +21,7 @@ def _plural(n: int, word: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    import os
-
-    from reconciler.errors import Location, Problem, SpecError
-    from reconciler.ui.output import print_json, wants_json
-
     try:
-        from reconciler.load.loader import load_spec
-
         spec = load_spec(args.spec, os.environ, args.project)
         problems: list[Problem] = []
     except SpecError as exc:

@@ -6,69 +6,23 @@ container as it is. See docs/watch.md."""
 from __future__ import annotations
 
 import argparse
+import os
+import signal
+import sys
+import time
+from types import FrameType
 
-from reconciler.commands import add_output_arg, add_spec_arg
-from reconciler.commands.common import add_pass_args, add_project_arg, seconds
+from reconciler.commands.common import connect
+from reconciler.errors import ReconcilerError
+from reconciler.ui.output import use_color, wants_json
+from reconciler.watch.log import WatchLog
+from reconciler.watch.loop import Watcher, WatchOptions
+from reconciler.watch.metrics import parse_addr
 
 STOP_GRACE_S = 1.6  # from SIGINT/SIGTERM to exit, at most (plus up to 0.1 s to notice it)
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "watch", help="keep the engine converged to the spec (re-apply on changes, repair drift)"
-    )
-    add_spec_arg(p)
-    add_project_arg(p)
-    add_output_arg(p)
-    add_pass_args(p)
-    p.add_argument(
-        "--resync",
-        type=seconds,
-        default=30.0,
-        metavar="SECONDS",
-        help="run a pass at least this often, whatever happened (default 30; 0: never)",
-    )
-    p.add_argument(
-        "--debounce",
-        type=seconds,
-        default=0.3,
-        metavar="SECONDS",
-        help="quiet time after a file edit before the pass (default 0.3)",
-    )
-    p.add_argument(
-        "--backoff-max",
-        type=seconds,
-        default=300.0,
-        metavar="SECONDS",
-        help="longest crash-loop restart delay (default 300; delays start at 1 s and double)",
-    )
-    p.add_argument(
-        "--backoff-reset",
-        type=seconds,
-        default=10.0,
-        metavar="SECONDS",
-        help="a container up this long is no longer crash-looping (default 10)",
-    )
-    p.add_argument(
-        "--metrics-addr",
-        metavar="HOST:PORT",
-        help="serve /healthz and Prometheus /metrics here (e.g. 127.0.0.1:9102)",
-    )
-    p.add_argument("-v", "--verbose", action="store_true", help="log reconnect attempts too")
-    p.set_defaults(handler=run)
-
-
 def run(args: argparse.Namespace) -> int:
-    import os
-    import signal
-    import sys
-    import time
-
-    from reconciler.commands.common import connect
-    from reconciler.errors import ReconcilerError
-    from reconciler.ui.output import use_color, wants_json
-    from reconciler.watch import Watcher, WatchLog, WatchOptions, parse_addr
-
     metrics_addr = None
     if args.metrics_addr:
         try:
@@ -90,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     engine = connect()
     watcher = Watcher(args.spec, engine, options, log, os.environ, args.project)
 
-    def on_signal(signum: int, _frame) -> None:
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
         watcher.stop(signal.Signals(signum).name)
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}

@@ -1,0 +1,277 @@
+"""The arguments of every subcommand, declared without importing any command module (argparse
+only), so that `reconciler --help` and a usage error stay fast. cli.py builds its parser from
+`COMMANDS`, then imports only the chosen command's module (reconciler.commands.<name>) and
+calls its `run(args)`. Each command module holds its `run` and imports its work at the top."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+Declare = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], argparse.ArgumentParser]
+
+# --- shared options ------------------------------------------------------------------------------
+
+
+def add_spec_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("spec", metavar="SPEC", help="path to the spec file (YAML)")
+
+
+def add_output_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "-o",
+        "--output",
+        choices=("text", "json"),
+        default="text",
+        help="output format (json: for machines)",
+    )
+
+
+def add_project_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "-p",
+        "--project",
+        help="override the spec's project name (like docker compose -p)",
+    )
+
+
+def seconds(text: str) -> float:
+    """argparse type for a duration in seconds: a finite number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, not {text!r}") from None
+    if value < 0 or value != value or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, not {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, not {text!r}")
+    return value
+
+
+def add_pass_args(p: argparse.ArgumentParser) -> None:
+    """Options of a reconcile pass, shared by apply and watch."""
+    p.add_argument("--no-prune", action="store_true", help="keep containers no longer in the spec")
+    p.add_argument(
+        "--parallel",
+        type=positive_int,
+        default=8,
+        metavar="N",
+        help="actions run at once (default 8)",
+    )
+    p.add_argument(
+        "--wait-timeout",
+        type=seconds,
+        default=120.0,
+        metavar="SECONDS",
+        help="deadline for health checks and dependency conditions (default 120)",
+    )
+
+
+# --- one declaration per command, in the order of `reconciler --help` ---------------------------
+
+
+def validate(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "validate",
+        help="check a spec (schema, references, ports, files) without touching the engine",
+        description="Check a spec and report every problem at once, with its location.",
+    )
+    add_spec_arg(p)
+    p.add_argument(
+        "-p", "--project", help="override the spec's project name (like docker compose -p)"
+    )
+    add_output_arg(p)
+    return p
+
+
+def plan(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser("plan", help="show the changes apply would make")
+    add_spec_arg(p)
+    add_project_arg(p)
+    add_output_arg(p)
+    p.add_argument("--no-prune", action="store_true", help="keep containers no longer in the spec")
+    p.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 0 when there is nothing to do, 2 when there are changes, 1 on error",
+    )
+    return p
+
+
+def apply(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser("apply", help="converge the engine to the spec (one pass)")
+    add_spec_arg(p)
+    add_project_arg(p)
+    add_output_arg(p)
+    add_pass_args(p)
+    p.add_argument("-v", "--verbose", action="store_true", help="show full pull and build logs")
+    return p
+
+
+def watch(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "watch", help="keep the engine converged to the spec (re-apply on changes, repair drift)"
+    )
+    add_spec_arg(p)
+    add_project_arg(p)
+    add_output_arg(p)
+    add_pass_args(p)
+    p.add_argument(
+        "--resync",
+        type=seconds,
+        default=30.0,
+        metavar="SECONDS",
+        help="run a pass at least this often, whatever happened (default 30; 0: never)",
+    )
+    p.add_argument(
+        "--debounce",
+        type=seconds,
+        default=0.3,
+        metavar="SECONDS",
+        help="quiet time after a file edit before the pass (default 0.3)",
+    )
+    p.add_argument(
+        "--backoff-max",
+        type=seconds,
+        default=300.0,
+        metavar="SECONDS",
+        help="longest crash-loop restart delay (default 300; delays start at 1 s and double)",
+    )
+    p.add_argument(
+        "--backoff-reset",
+        type=seconds,
+        default=10.0,
+        metavar="SECONDS",
+        help="a container up this long is no longer crash-looping (default 10)",
+    )
+    p.add_argument(
+        "--metrics-addr",
+        metavar="HOST:PORT",
+        help="serve /healthz and Prometheus /metrics here (e.g. 127.0.0.1:9102)",
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="log reconnect attempts too")
+    return p
+
+
+def status(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser("status", help="show the project's containers and whether they match")
+    add_spec_arg(p)
+    add_project_arg(p)
+    add_output_arg(p)
+    return p
+
+
+def destroy(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "destroy", help="remove the project's containers and networks (and more on request)"
+    )
+    add_spec_arg(p)
+    add_project_arg(p)
+    add_output_arg(p)
+    p.add_argument("--volumes", action="store_true", help="also remove the project's volumes")
+    p.add_argument(
+        "--images",
+        action="store_true",
+        help="also remove the images the project built or committed, and untag those its "
+        "images: pull (when no other container uses them)",
+    )
+    p.add_argument(
+        "--parallel", type=positive_int, default=8, metavar="N", help="removals run at once"
+    )
+    return p
+
+
+def add_exec_options(p: argparse.ArgumentParser) -> None:
+    """exec's options; also parsed again by commands/exec.split_command from the words
+    between NAME and `--`."""
+    p.add_argument(
+        "--replica", type=int, default=None, metavar="N", help="which replica (default 1)"
+    )
+    add_project_arg(p)
+    p.add_argument("-T", "--no-tty", action="store_true", help="no TTY, even on a terminal")
+    p.add_argument(
+        "-i", "--interactive", action="store_true", help="forward stdin when it is not a terminal"
+    )
+    p.add_argument("-u", "--user", help="run as this user (name or uid[:gid])")
+    p.add_argument("-w", "--workdir", help="working directory inside the container")
+    p.add_argument(
+        "-e",
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set an environment variable (repeatable)",
+    )
+
+
+def exec_(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "exec",
+        help="run a command in a container of the project",
+        description="Run a command in a running container of the project, like docker exec. "
+        "Put the command after `--`: reconciler exec spec.yaml web -- sh",
+    )
+    add_spec_arg(p)
+    p.add_argument("name", metavar="NAME", help="a containers key, or a container name")
+    add_exec_options(p)
+    p.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD", help="the command")
+    p.set_defaults(parser=p)
+    return p
+
+
+def logs(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "logs",
+        help="show (and follow) the output of the project's containers",
+        description="Show the output of the project's containers, each line prefixed with its "
+        "container name.",
+    )
+    add_spec_arg(p)
+    p.add_argument(
+        "names", nargs="*", metavar="NAME", help="containers keys or container names (default all)"
+    )
+    add_project_arg(p)
+    p.add_argument("-f", "--follow", action="store_true", help="keep printing new output")
+    p.add_argument(
+        "-n", "--tail", type=int, default=None, metavar="N", help="only the last N lines of each"
+    )
+    p.add_argument("-t", "--timestamps", action="store_true", help="show the engine's timestamps")
+    return p
+
+
+def schema(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "schema",
+        help="print the spec's JSON Schema",
+        description="Print the JSON Schema (draft 2020-12) of the spec format. Editors use it "
+        "via `# yaml-language-server: $schema=...`.",
+    )
+    return p
+
+
+# (command name = module reconciler.commands.<name>, its declaration), in --help order.
+COMMANDS: tuple[tuple[str, Declare], ...] = (
+    ("validate", validate),
+    ("plan", plan),
+    ("apply", apply),
+    ("watch", watch),
+    ("status", status),
+    ("destroy", destroy),
+    ("exec", exec_),
+    ("logs", logs),
+    ("schema", schema),
+)
+
+
+def register_all(sub: argparse._SubParsersAction) -> None:
+    """Declare every subcommand; the chosen one's name lands in `args.command_module`."""
+    for name, declare in COMMANDS:
+        declare(sub).set_defaults(command_module=name)
