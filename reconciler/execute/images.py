@@ -1,10 +1,9 @@
-"""Runs the image changes the planner decided: BUILD, COMMIT and REMOVE_IMAGE.
+"""Runs image changes: pull, build, commit and remove. Registered for kind `image` in
+registry.py; the planner (plan/images.py, plan/image_removals.py) decides them.
 
-The executor calls `ImageActions(spec, engine).run(change, progress)` for these actions
-(reconcile._default_image_actions builds it); `run` returns a message, or a (status, message)
-pair when nothing had to be done ("unchanged": a conditional build or commit whose base kept
-its ID, an image that turned out to be still in use). Every failure is an ImageError whose
-message names the image and the cause.
+A result is UNCHANGED when nothing had to be done (a conditional build or commit whose base
+kept its ID, an image that turned out to be still in use). Every failure is an ImageError
+whose message names the image and the cause.
 
 - build: the context archive is written by buildcontext.write_archive, which hashes exactly
   the bytes sent, so the source-hash label describes what was built. Every FROM image must be
@@ -20,11 +19,12 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
-from collections.abc import Callable
 from typing import Any
 
 from reconciler.buildctx import archive as buildcontext
 from reconciler.errors import Conflict, EngineError, EngineUnavailable, ImageError
+from reconciler.execute.context import ProgressFn, RunContext
+from reconciler.execute.outcome import Result, Status
 from reconciler.model.labels import (
     LABEL_BASES,
     LABEL_MANIFEST,
@@ -35,13 +35,11 @@ from reconciler.model.labels import (
     encode_manifest,
     ownership_labels,
 )
-from reconciler.model.plan import Action, Change
+from reconciler.model.plan import Action, Change, ImageRemovalIntent
 from reconciler.model.spec import Spec
 from reconciler.model.state import normalise_reference
-from reconciler.plan.images import commit_inputs, commit_source_hash, names_text
-
-ProgressFn = Callable[[dict[str, Any]], None]
-Result = str | tuple[str, str]
+from reconciler.plan.image_removals import names_text
+from reconciler.plan.images import commit_inputs, commit_source_hash
 
 # The commit work container idles until it is removed (SIGTERM ends it at once).
 IDLE = ["/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"]
@@ -52,10 +50,41 @@ def short_id(image_id: str) -> str:
     return image_id.removeprefix("sha256:")[:12]
 
 
+class ImageHandler:
+    """The handler registered for kind `image`."""
+
+    def releases(self, change: Change) -> bool:
+        return False
+
+    def claims(self, change: Change) -> bool:
+        return False
+
+    def run(self, change: Change, ctx: RunContext) -> Result:
+        progress = ctx.progress(change)
+        if change.action is Action.PULL:
+            return pull(change, ctx.engine, progress)
+        return ImageActions(ctx.spec, ctx.engine).run(change, progress)
+
+
+def pull(change: Change, engine: Any, progress: ProgressFn) -> Result:
+    image_id = engine.pull(change.target.name, progress)
+    if (change.before or {}).get("id") == image_id:  # policy always, nothing new
+        return Result(Status.UNCHANGED, f"pulled; image {image_id[:19]} unchanged")
+    return Result(message=f"pulled {image_id[:19]}")
+
+
 class ImageActions:
-    def __init__(self, spec: Spec, engine) -> None:
-        self.spec = spec
+    """Builds, commits and removals of one spec's images."""
+
+    def __init__(self, spec: Spec | None, engine: Any) -> None:
+        self._spec = spec  # None only for removals (destroy without a spec)
         self.engine = engine
+
+    @property
+    def spec(self) -> Spec:
+        if self._spec is None:
+            raise ImageError("builds and commits need the spec")
+        return self._spec
 
     def run(self, change: Change, progress: ProgressFn | None = None) -> Result:
         progress = progress or (lambda event: None)
@@ -63,7 +92,7 @@ class ImageActions:
             return self.build(change, progress)
         if change.action is Action.COMMIT:
             return self.commit(change, progress)
-        if change.action is Action.REMOVE_IMAGE:
+        if change.action is Action.REMOVE:
             return self.remove(change)
         raise ImageError(f"{change.action} is not an image action")
 
@@ -104,7 +133,7 @@ class ImageActions:
                     labels.get(LABEL_SOURCE_HASH) == written.source.hash
                     and decode_bases(labels.get(LABEL_BASES)) == found["bases"]
                 ):
-                    return "unchanged", "base image ID unchanged; nothing to rebuild"
+                    return Result(Status.UNCHANGED, "base image ID unchanged; nothing to rebuild")
             archive.seek(0)
             image_id = self.engine.build(
                 archive,
@@ -115,7 +144,7 @@ class ImageActions:
                 labels=written.api_labels,
                 progress=progress,
             )
-        return f"built {short_id(image_id)}"
+        return Result(message=f"built {short_id(image_id)}")
 
     def _base_ids(self, ref: str, bases: tuple[str, ...]) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -145,7 +174,7 @@ class ImageActions:
         if change.conditional:
             current = self.engine.inspect_image(ref)
             if current and current["labels"].get(LABEL_SOURCE_HASH) == source:
-                return "unchanged", "base image ID unchanged; nothing to commit"
+                return Result(Status.UNCHANGED, "base image ID unchanged; nothing to commit")
         labels = {
             **ownership_labels(self.spec.project, image.key, "image"),
             LABEL_SOURCE_HASH: source,
@@ -166,7 +195,7 @@ class ImageActions:
         finally:
             with contextlib.suppress(EngineError):
                 self.engine.remove_container(cid, volumes=True)
-        return f"committed {short_id(image_id)}"
+        return Result(message=f"committed {short_id(image_id)}")
 
     def _run_steps_and_commit(self, cid, ref, recipe, base, labels, progress) -> str:
         try:
@@ -195,36 +224,38 @@ class ImageActions:
     # --- remove ----------------------------------------------------------------------------------
 
     def remove(self, change: Change) -> Result:
-        extra = change.extra
-        untag = extra.get("untag")
+        intent = change.intent_as(ImageRemovalIntent)
+        untag = intent.untag
         if untag:
             image_id = self.engine.image_id(untag)
             if image_id is None:
-                return "unchanged", "already gone"
+                return Result(Status.UNCHANGED, "already gone")
             users = self.engine.image_users(image_id)
             if users:
-                return "unchanged", f"kept: still used by container(s) {names_text(users)}"
+                return Result(
+                    Status.UNCHANGED, f"kept: still used by container(s) {names_text(users)}"
+                )
             return self._remove(untag, f"removed {untag}")
-        image_id = extra["image_id"]
+        image_id = intent.image_id
         info = self.engine.inspect_image(image_id)
         if info is None:
-            return "unchanged", "already gone"
-        reference = extra.get("reference")
+            return Result(Status.UNCHANGED, "already gone")
+        reference = intent.reference
         tags = {normalise_reference(t) for t in info["tags"]}
         mine = normalise_reference(reference) if reference else None
-        if extra.get("superseded") and mine in tags:
-            return "unchanged", "still the current image (nothing new was made); kept"
+        if intent.superseded and mine in tags:
+            return Result(Status.UNCHANGED, "still the current image (nothing new was made); kept")
         others = sorted(tags - {mine})
         if others:
-            return "unchanged", f"kept: also tagged {', '.join(others)}"
+            return Result(Status.UNCHANGED, f"kept: also tagged {', '.join(others)}")
         users = self.engine.image_users(image_id)
         if users:
-            return "unchanged", f"kept: still used by container(s) {names_text(users)}"
+            return Result(Status.UNCHANGED, f"kept: still used by container(s) {names_text(users)}")
         return self._remove(image_id, f"removed {short_id(image_id)}")
 
     def _remove(self, image: str, message: str) -> Result:
         try:
             self.engine.remove_image(image)
         except Conflict as exc:
-            return "unchanged", f"kept: {exc}"
-        return message
+            return Result(Status.UNCHANGED, f"kept: {exc}")
+        return Result(message=message)

@@ -245,14 +245,14 @@ def test_apply_twice_converges_and_the_second_apply_changes_nothing(
 
     # a no-op pass costs what observing costs: a constant number of list calls
     from reconciler.load.loader import load_spec
-    from reconciler.reconcile import run_pass
+    from reconciler.reconcile import apply_pass
 
     with Engine.connect() as engine:
         before = engine.api_calls
         engine.observe(project)
         observe_calls = engine.api_calls - before
         before = engine.api_calls
-        result = run_pass(load_spec(spec, os.environ, project), engine)
+        result = apply_pass(load_spec(spec, os.environ, project), engine)
         assert not result.plan.has_changes
         assert engine.api_calls - before == observe_calls
 
