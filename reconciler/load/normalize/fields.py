@@ -136,3 +136,17 @@ class Fields:
             self.problems.append(type_problem(self.doc, (*path, key), "true or false", value))
             return default
         return value
+
+
+class ProjectFields(Fields):
+    """Readers for a section whose default names derive from the project's name."""
+
+    def __init__(
+        self,
+        doc: Document,
+        environ: Mapping[str, str],
+        problems: list[Problem],
+        project: str,
+    ):
+        super().__init__(doc, environ, problems)
+        self.project = project

@@ -6,34 +6,22 @@ load/semantics.py.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from reconciler.errors import Problem
 from reconciler.load.hints import type_problem
-from reconciler.load.normalize.fields import Fields
+from reconciler.load.normalize.fields import ProjectFields
 from reconciler.load.normalize.scalars import (
     PROTOCOLS,
     port_number,
     reference_problem,
     resolve_host_path,
 )
-from reconciler.load.source import Document, PathT
+from reconciler.load.source import PathT
 from reconciler.model import spec as S
 
 
-class Images(Fields):
+class Images(ProjectFields):
     """Normalises image entries of a project (whose name gives the default tags)."""
-
-    def __init__(
-        self,
-        doc: Document,
-        environ: Mapping[str, str],
-        problems: list[Problem],
-        project: str,
-    ):
-        super().__init__(doc, environ, problems)
-        self.project = project
 
     def image(self, key: str, value: Any) -> S.ImageSpec | None:
         path: PathT = ("images", key)

@@ -10,25 +10,14 @@ import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.errors import Problem
-from reconciler.load.normalize.fields import Fields
+from reconciler.load.normalize.fields import ProjectFields
 from reconciler.load.normalize.scalars import VOLUME_NAME_RE
-from reconciler.load.source import Document, PathT
+from reconciler.load.source import PathT
 from reconciler.model import spec as S
 
 
-class Resources(Fields):
+class Resources(ProjectFields):
     """Normalises network and volume entries of a project."""
-
-    def __init__(
-        self,
-        doc: Document,
-        environ: Mapping[str, str],
-        problems: list[Problem],
-        project: str,
-    ):
-        super().__init__(doc, environ, problems)
-        self.project = project
 
     def engine_name(self, d: Mapping[str, Any], path: PathT, what: str) -> str | None:
         """An explicit `name:` of a network or volume: the engine accepts letters, digits,
