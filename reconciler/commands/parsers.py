@@ -75,6 +75,17 @@ def add_pass_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _project_command(
+    sub: argparse._SubParsersAction, name: str, **kw: str
+) -> argparse.ArgumentParser:
+    """A command on a spec's project: SPEC, -p/--project and -o/--output, in that order."""
+    p = sub.add_parser(name, **kw)
+    add_spec_arg(p)
+    add_project_arg(p)
+    add_output_arg(p)
+    return p
+
+
 # --- one declaration per command, in the order of `reconciler --help` ---------------------------
 
 
@@ -93,10 +104,7 @@ def validate(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def plan(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    p = sub.add_parser("plan", help="show the changes apply would make")
-    add_spec_arg(p)
-    add_project_arg(p)
-    add_output_arg(p)
+    p = _project_command(sub, "plan", help="show the changes apply would make")
     p.add_argument("--no-prune", action="store_true", help="keep containers no longer in the spec")
     p.add_argument(
         "--detailed-exitcode",
@@ -107,22 +115,18 @@ def plan(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def apply(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    p = sub.add_parser("apply", help="converge the engine to the spec (one pass)")
-    add_spec_arg(p)
-    add_project_arg(p)
-    add_output_arg(p)
+    p = _project_command(sub, "apply", help="converge the engine to the spec (one pass)")
     add_pass_args(p)
     p.add_argument("-v", "--verbose", action="store_true", help="show full pull and build logs")
     return p
 
 
 def watch(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    p = sub.add_parser(
-        "watch", help="keep the engine converged to the spec (re-apply on changes, repair drift)"
+    p = _project_command(
+        sub,
+        "watch",
+        help="keep the engine converged to the spec (re-apply on changes, repair drift)",
     )
-    add_spec_arg(p)
-    add_project_arg(p)
-    add_output_arg(p)
     add_pass_args(p)
     p.add_argument(
         "--resync",
@@ -162,20 +166,15 @@ def watch(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def status(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    p = sub.add_parser("status", help="show the project's containers and whether they match")
-    add_spec_arg(p)
-    add_project_arg(p)
-    add_output_arg(p)
-    return p
+    return _project_command(
+        sub, "status", help="show the project's containers and whether they match"
+    )
 
 
 def destroy(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    p = sub.add_parser(
-        "destroy", help="remove the project's containers and networks (and more on request)"
+    p = _project_command(
+        sub, "destroy", help="remove the project's containers and networks (and more on request)"
     )
-    add_spec_arg(p)
-    add_project_arg(p)
-    add_output_arg(p)
     p.add_argument("--volumes", action="store_true", help="also remove the project's volumes")
     p.add_argument(
         "--images",
