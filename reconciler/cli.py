@@ -13,6 +13,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from importlib import import_module
+from typing import NoReturn
 
 from reconciler import __version__
 from reconciler.commands.parsers import register_all
@@ -26,7 +27,7 @@ EXIT_USAGE = 64  # argparse itself uses 2; usage errors are remapped so 2 means 
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # usage errors: message + exit 64, no traceback
+    def error(self, message: str) -> NoReturn:  # usage errors: message + exit 64, no traceback
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 

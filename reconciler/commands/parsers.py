@@ -76,10 +76,10 @@ def add_pass_args(p: argparse.ArgumentParser) -> None:
 
 
 def _project_command(
-    sub: argparse._SubParsersAction, name: str, **kw: str
+    sub: argparse._SubParsersAction, name: str, help: str
 ) -> argparse.ArgumentParser:
     """A command on a spec's project: SPEC, -p/--project and -o/--output, in that order."""
-    p = sub.add_parser(name, **kw)
+    p = sub.add_parser(name, help=help)
     add_spec_arg(p)
     add_project_arg(p)
     add_output_arg(p)

@@ -19,10 +19,12 @@ from reconciler.ui.output import console
 def container_rows(spec: Spec, state: State, plan: Plan) -> list[dict[str, Any]]:
     """One row per observed container plus one per desired container that does not exist."""
     by_id = {c.container_id: c for c in plan.changes if c.container_id}
-    out: list[dict] = []
+    out: list[dict[str, Any]] = []
     for oc in state.containers:
         change = by_id.get(oc.id)
-        pending = "yes" if change is None or change.action is Action.UNCHANGED else None
+        pending = None
+        if change is not None and change.action is not Action.UNCHANGED:
+            pending = f"{change.name}: {change.reason}"
         out.append(
             {
                 "container": oc.name,
@@ -33,8 +35,8 @@ def container_rows(spec: Spec, state: State, plan: Plan) -> list[dict[str, Any]]
                 "exit_code": oc.exit_code,
                 "image": oc.image,
                 "ports": list(oc.ports),
-                "up_to_date": pending == "yes",
-                "pending": None if pending else f"{change.action}: {change.reason}",
+                "up_to_date": pending is None,
+                "pending": pending,
             }
         )
     for change in plan.changes:
@@ -50,7 +52,7 @@ def container_rows(spec: Spec, state: State, plan: Plan) -> list[dict[str, Any]]
                     "image": (change.after or {}).get("image"),
                     "ports": [],
                     "up_to_date": False,
-                    "pending": f"{change.action}: {change.reason}",
+                    "pending": f"{change.name}: {change.reason}",
                 }
             )
     return sorted(out, key=lambda r: (r["key"], r["replica"] or 0, r["container"]))
@@ -84,7 +86,7 @@ def image_rows(state: State, plan: Plan) -> list[dict[str, Any]]:
                 "up_to_date": up_to_date and not removal,
                 "pending": None
                 if change.action is Action.UNCHANGED
-                else f"{change.action}: {change.reason}",
+                else f"{change.name}: {change.reason}",
             }
         )
     return rows_

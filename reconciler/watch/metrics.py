@@ -150,7 +150,8 @@ class MetricsServer:
             raise ReconcilerError(
                 f"cannot serve metrics on {addr[0]}:{addr[1]}: {exc.strerror or exc}"
             ) from exc
-        self.address = self.httpd.server_address
+        host, port = self.httpd.server_address[:2]
+        self.address: tuple[str, int] = (str(host), int(port))
         self._thread = threading.Thread(
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True
         )

@@ -5,7 +5,7 @@ log.WatchLog; called by loop.Watcher and crashloop.CrashLoopPolicy."""
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Collection
 from pathlib import Path
 
 from reconciler.errors import SpecError
@@ -20,7 +20,7 @@ def print_start(
     log: WatchLog,
     source: SpecSource,
     project: str,
-    contexts: Sequence[Path],
+    contexts: Collection[Path],
     resync: float,
     metrics_address: tuple[str, int] | None,
 ) -> None:

@@ -36,7 +36,7 @@ class PassReport:
             entry = {
                 "address": o.address,
                 "name": change.target.name,
-                "action": str(change.action),
+                "action": change.name,
                 "message": o.message,
                 "seconds": round(o.seconds, 3),  # the engine's work on this change
             }

@@ -94,7 +94,7 @@ class SpecSource:
             self.error = f"{len(exc.problems)} problem(s) in {self.display}"
             return "invalid", exc
         if self.spec is not None and spec.project != self.spec.project:
-            exc = SpecError(
+            changed = SpecError(
                 [
                     Problem(
                         f"the project changed from {self.spec.project} to {spec.project}; "
@@ -105,7 +105,7 @@ class SpecSource:
                 ]
             )
             self.error = "the project name changed"
-            return "invalid", exc
+            return "invalid", changed
         self.error = None
         if spec == self.spec:
             return "unchanged", None
