@@ -15,7 +15,7 @@ from typing import Any
 from reconciler.errors import ReconcilerError
 from reconciler.execute.context import RunContext
 from reconciler.execute.outcome import ChangeFailed, Result
-from reconciler.model.labels import LABEL_KIND, LABEL_PROJECT, stamp
+from reconciler.model.labels import owned_container, stamp
 from reconciler.model.plan import Action, Change, Kind
 
 
@@ -54,7 +54,7 @@ def _create(ctx: RunContext, change: Change, config: Mapping[str, Any]) -> None:
 def _replace(ctx: RunContext, change: Change) -> int:
     engine, name = ctx.engine, change.target.name
     attached = engine.network_attachments(name)
-    foreign = [a["name"] for a in attached if not _owned_container(a["labels"], ctx.project)]
+    foreign = [a["name"] for a in attached if not owned_container(a["labels"], ctx.project)]
     if foreign:
         raise ChangeFailed(
             f"network {name} cannot be recreated: container(s) {', '.join(sorted(foreign))} "
@@ -81,14 +81,6 @@ def _replace(ctx: RunContext, change: Change) -> int:
         raise ChangeFailed(f"{exc}; {restored}") from exc
     _reconnect(ctx, name, attached)
     return len(attached)
-
-
-def _owned_container(labels: Mapping[str, str], project: str) -> bool:
-    """The project's own container: a container created by hand from an image the project
-    built inherits the project label, but its kind is `image`."""
-    if labels.get(LABEL_PROJECT) != project:
-        return False
-    return labels.get(LABEL_KIND, Kind.CONTAINER) == Kind.CONTAINER
 
 
 def _reconnect(ctx: RunContext, name: str, attached: list[dict[str, Any]]) -> None:

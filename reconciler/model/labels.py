@@ -60,6 +60,15 @@ def stamp(
     return labels
 
 
+def owned_container(labels: Mapping[str, str], project: str) -> bool:
+    """A container of `project`: its labels name the project and it is a container. A
+    container someone creates from an image the project built inherits the image's labels
+    (kind `image`): it is not the project's and is never changed or removed."""
+    if labels.get(LABEL_PROJECT) != project:
+        return False
+    return labels.get(LABEL_KIND, "container") == "container"
+
+
 # --- names ---------------------------------------------------------------------------------------
 
 

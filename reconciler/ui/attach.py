@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, BinaryIO
 
 from reconciler.errors import Conflict, NotFound
-from reconciler.model.labels import LABEL_PROJECT, is_aside
+from reconciler.model.labels import LABEL_PROJECT, is_aside, owned_container
 from reconciler.model.state import ObservedContainer
 
 PALETTE = ("36", "33", "32", "35", "34", "96", "93", "92", "95", "94")  # like compose
@@ -34,8 +34,6 @@ PALETTE = ("36", "33", "32", "35", "34", "96", "93", "92", "95", "94")  # like c
 def project_containers(engine, project: str) -> list[ObservedContainer]:
     """The project's containers (one list call), renamed-aside leftovers left out, and
     containers created by hand from the project's images (they inherit its labels) too."""
-    from reconciler.engine.translate import owned_container
-
     found = engine.list_containers_by_label(f"{LABEL_PROJECT}={project}")
     return sorted(
         (c for c in found if not is_aside(c.name) and owned_container(c.labels, project)),

@@ -62,7 +62,7 @@ class EventPrinter:
         if self.progress:
             stop_progress()
         counts = summarise(list(result.outcomes))
-        failures = [o for o in result.outcomes if o.status == "failed"]
+        failures = list(result.failed)
         if self.json:
             print_json(
                 {

@@ -17,29 +17,24 @@ COLORS = {
     Action.BUILD: "36",
     Action.COMMIT: "36",
     Action.REMOVE: "31",  # red
-    Action.REMOVE_IMAGE: "31",
     Action.STOP: "35",  # magenta
-    Action.CREATE_NETWORK: "32",
-    Action.REPLACE_NETWORK: "33",
-    Action.REMOVE_NETWORK: "31",
-    Action.CREATE_VOLUME: "32",
-    Action.REMOVE_VOLUME: "31",
 }
+# The summary's words, by the action's name (Change.name: the verb, with the kind for objects).
 NOUNS = {
-    Action.CREATE: "to create",
-    Action.START: "to start",
-    Action.STOP: "to stop",
-    Action.REPLACE: "to replace",
-    Action.REMOVE: "to remove",
-    Action.PULL: "to pull",
-    Action.BUILD: "to build",
-    Action.COMMIT: "to commit",
-    Action.REMOVE_IMAGE: "image(s) to remove",
-    Action.CREATE_NETWORK: "network(s) to create",
-    Action.REPLACE_NETWORK: "network(s) to recreate",
-    Action.REMOVE_NETWORK: "network(s) to remove",
-    Action.CREATE_VOLUME: "volume(s) to create",
-    Action.REMOVE_VOLUME: "volume(s) to remove",
+    "create": "to create",
+    "start": "to start",
+    "stop": "to stop",
+    "replace": "to replace",
+    "remove": "to remove",
+    "pull": "to pull",
+    "build": "to build",
+    "commit": "to commit",
+    "remove-image": "image(s) to remove",
+    "create-network": "network(s) to create",
+    "replace-network": "network(s) to recreate",
+    "remove-network": "network(s) to remove",
+    "create-volume": "volume(s) to create",
+    "remove-volume": "volume(s) to remove",
 }
 
 
@@ -52,7 +47,7 @@ def change_line(change: Change, color: bool) -> str:
     head = paint(f"{symbol} {change.address}", COLORS.get(change.action), color)
     name = f" ({change.target.name})" if change.target.name else ""
     cond = " (if the image changes)" if change.conditional else ""
-    return f"  {head}{name}: {change.action}{cond}: {change.reason}"
+    return f"  {head}{name}: {change.name}{cond}: {change.reason}"
 
 
 def render_plan(plan: Plan, color: bool = False) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.execute.outcome import Outcome
+from reconciler.execute.outcome import Outcome, Status
 from reconciler.watch.triggers import Trigger
 
 
@@ -40,7 +40,7 @@ class PassReport:
                 "message": o.message,
                 "seconds": round(o.seconds, 3),  # the engine's work on this change
             }
-            if o.status == "done":
+            if o.status is Status.DONE:
                 self.done.append(entry)
-            elif o.status in ("failed", "skipped"):
-                self.failed.append({**entry, "status": o.status})
+            elif o.status in (Status.FAILED, Status.SKIPPED):
+                self.failed.append({**entry, "status": str(o.status)})
