@@ -1,5 +1,8 @@
 """A hand-written, in-memory stand-in for engine.Engine, for executor tests without Docker.
 
+It implements the whole `EnginePort` (reconciler/engine/port.py); mypy checks that (the
+`_check` assignment at the bottom): `mypy reconciler/engine/port.py tests/unit/fake_engine.py`.
+
 It keeps containers (name, labels, status, health) and images, answers `observe()` with the
 same State shape the real adapter builds from its labels, records every call in order
 (thread-safe) and lets a test inject failures, slow calls and health sequences:
@@ -22,12 +25,17 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any, Generic, TypeVar
 
+from reconciler.engine.port import EnginePort, ProgressFn
 from reconciler.errors import Conflict, NotFound
 from reconciler.model import spec as S
+from reconciler.model.spec import CommitChanges
 from reconciler.model.state import ObservedContainer, ObservedImage, State
+
+T = TypeVar("T")
 
 MUTATING = ("create", "start", "stop", "remove", "rename")
 
@@ -52,6 +60,10 @@ class FakeContainer:
 
 class FakeEngine:
     def __init__(self, images: dict[str, str] | None = None) -> None:
+        self.networks: dict[str, dict[str, Any]] = {}  # name -> {"id", "driver", "labels"}
+        self.volumes: dict[str, dict[str, Any]] = {}  # name -> {"driver", "labels"}
+        self.log_chunks: dict[str, list[bytes]] = {}  # container name -> what logs() yields
+        self.event_queue: list[dict[str, Any]] = []  # what the next events() yields
         self.images: dict[str, str] = dict(images or {})  # reference -> image id
         self.containers: dict[str, FakeContainer] = {}  # id -> container
         self.calls: list[tuple[str, str]] = []  # (method, container name or reference)
@@ -133,7 +145,8 @@ class FakeEngine:
     # --- the Engine contract used by the executor and reconcile ------------------------------
     def observe(self, project: str) -> State:
         self.calls.append(("observe", project))
-        owned, foreign = [], {}
+        owned: list[ObservedContainer] = []
+        foreign: dict[str, str] = {}
         with self._lock:
             for c in self.containers.values():
                 if c.labels.get(S.LABEL_PROJECT) != project:
@@ -166,7 +179,15 @@ class FakeEngine:
             images=images,
         )
 
-    def create_container(self, config, labels, carry_volumes=None, **names) -> str:
+    def create_container(
+        self,
+        config: Mapping[str, Any],
+        labels: Mapping[str, str],
+        carry_volumes: Mapping[str, str] | None = None,
+        *,
+        volume_names: Mapping[str, str] | None = None,
+        network_names: Mapping[str, str] | None = None,
+    ) -> str:
         name = config["name"]
         self._call("create", name)
         with self._lock:
@@ -188,7 +209,11 @@ class FakeEngine:
                 volumes=volumes,
                 created=next(self._clock),
             )
-            self.create_kwargs[name] = {"carry": dict(carry_volumes or {}), **names}
+            self.create_kwargs[name] = {
+                "carry": dict(carry_volumes or {}),
+                "volume_names": volume_names,
+                "network_names": network_names,
+            }
         return cid
 
     def start_container(self, cid: str) -> None:
@@ -245,7 +270,9 @@ class FakeEngine:
                 "labels": dict(c.labels),
             }
 
-    def exec_run(self, cid: str, cmd: list[str], **kw) -> tuple[int, str]:
+    def exec_run(
+        self, cid: str, cmd: list[str], *, user: str = "", workdir: str | None = None
+    ) -> tuple[int, str]:
         with self._lock:
             c = self._get(cid)
             name = c.name
@@ -268,10 +295,256 @@ class FakeEngine:
     def image_id(self, reference: str) -> str | None:
         return self.images.get(reference)
 
-    def pull(self, reference: str, progress=None) -> str:
+    def pull(self, reference: str, progress: ProgressFn | None = None) -> str:
         self._call("pull", reference)
         with self._lock:
             self.images[reference] = self.pull_ids.get(
                 reference, self.images.get(reference, "sha256:" + "f" * 64)
             )
             return self.images[reference]
+
+    # --- the rest of the port: simple in-memory versions ------------------------------------
+    def close(self) -> None:
+        self.calls.append(("close", ""))
+
+    def list_containers_by_label(self, label_filter: str | list[str]) -> list[ObservedContainer]:
+        wanted = [label_filter] if isinstance(label_filter, str) else list(label_filter)
+        with self._lock:
+            found = [
+                c
+                for c in self.containers.values()
+                if all(_label_matches(c.labels, f) for f in wanted)
+            ]
+        return [
+            ObservedContainer(
+                id=c.id,
+                name=c.name,
+                project=c.labels.get(S.LABEL_PROJECT, ""),
+                key=c.key,
+                replica=int(c.labels.get(S.LABEL_REPLICA, "0")),
+                status=c.status,
+                health=None,
+                exit_code=c.exit_code if c.status == "exited" else None,
+                image=c.config.get("image", ""),
+                image_id=c.config.get("image_id") or "",
+                labels=dict(c.labels),
+                created=c.created,
+            )
+            for c in found
+        ]
+
+    def remove_image(self, image: str, force: bool = False) -> None:
+        self._call("remove_image", image)
+        with self._lock:
+            for ref in [r for r, i in self.images.items() if image in (r, i)]:
+                del self.images[ref]
+
+    def inspect_image(self, reference: str) -> dict[str, Any] | None:
+        with self._lock:
+            image_id = self.images.get(reference) or (
+                reference if reference in self.images.values() else None
+            )
+            if image_id is None:
+                return None
+            tags = sorted(r for r, i in self.images.items() if i == image_id)
+        return {
+            "id": image_id,
+            "tags": tags,
+            "labels": {},
+            "cmd": None,
+            "entrypoint": None,
+            "env": [],
+            "workdir": "",
+            "user": "",
+            "exposed_ports": [],
+            "parent": "",
+        }
+
+    def image_users(self, image_id: str) -> list[str]:
+        with self._lock:
+            return sorted(
+                c.name for c in self.containers.values() if c.config.get("image_id") == image_id
+            )
+
+    def build(
+        self,
+        context: IO[bytes],
+        tag: str,
+        *,
+        dockerfile: str = "Dockerfile",
+        buildargs: Mapping[str, str] | None = None,
+        target: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        progress: ProgressFn | None = None,
+    ) -> str:
+        self._call("build", tag)
+        with self._lock:
+            self.images[tag] = "sha256:" + self._new_id()
+            return self.images[tag]
+
+    def create_helper_container(self, image: str, name: str, entrypoint: list[str]) -> str:
+        return self.create_container({"name": name, "image": image}, {})
+
+    def commit(
+        self,
+        container_id: str,
+        reference: str,
+        *,
+        base: Mapping[str, Any],
+        changes: CommitChanges,
+        labels: Mapping[str, str],
+    ) -> str:
+        self._call("commit", reference)
+        with self._lock:
+            self._get(container_id)
+            self.images[reference] = "sha256:" + self._new_id()
+            return self.images[reference]
+
+    def create_network(
+        self,
+        name: str,
+        driver: str = "bridge",
+        labels: Mapping[str, str] | None = None,
+        internal: bool = False,
+        subnet: str | None = None,
+    ) -> str:
+        self._call("create_network", name)
+        with self._lock:
+            if name in self.networks:
+                raise Conflict(f"cannot create network {name}: network with name {name} exists")
+            network_id = self._new_id()
+            self.networks[name] = {"id": network_id, "driver": driver, "labels": dict(labels or {})}
+            return network_id
+
+    def remove_network(self, name: str) -> None:
+        self._call("remove_network", name)
+        with self._lock:
+            self.networks.pop(name, None)
+
+    def network_attachments(self, name: str) -> list[dict[str, Any]]:
+        return []
+
+    def connect_network(
+        self, container_id: str, network: str, aliases: list[str] | None = None
+    ) -> None:
+        self._call("connect_network", f"{self._name_of(container_id)}->{network}")
+
+    def disconnect_network(self, container_id: str, network: str) -> None:
+        self._call("disconnect_network", f"{self._name_of(container_id)}->{network}")
+
+    def create_volume(
+        self,
+        name: str,
+        driver: str = "local",
+        driver_opts: Mapping[str, str] | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> str:
+        self._call("create_volume", name)
+        with self._lock:
+            self.volumes.setdefault(name, {"driver": driver, "labels": dict(labels or {})})
+        return name
+
+    def remove_volume(self, name: str) -> None:
+        self._call("remove_volume", name)
+        with self._lock:
+            self.volumes.pop(name, None)
+
+    def logs(
+        self,
+        container_id: str,
+        *,
+        follow: bool = False,
+        tail: int | None = None,
+        timestamps: bool = False,
+    ) -> FakeStream[bytes]:
+        with self._lock:
+            name = self._get(container_id).name
+            return FakeStream(list(self.log_chunks.get(name, [])))
+
+    def exec_attach(
+        self,
+        container_id: str,
+        cmd: list[str],
+        *,
+        tty: bool = False,
+        stdin: bool = False,
+        user: str = "",
+        workdir: str | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> FakeExecSession:
+        code, output = self.exec_run(container_id, cmd, user=user, workdir=workdir)
+        return FakeExecSession(f"exec-{self._new_id()[:12]}", tty, code, output.encode())
+
+    def events(
+        self,
+        filters: Mapping[str, Any] | None = None,
+        since: float | None = None,
+        until: float | None = None,
+    ) -> FakeStream[dict[str, Any]]:
+        with self._lock:
+            queued, self.event_queue = self.event_queue, []
+        return FakeStream(queued)
+
+
+def _label_matches(labels: Mapping[str, str], wanted: str) -> bool:
+    key, eq, value = wanted.partition("=")
+    return key in labels and (not eq or labels[key] == value)
+
+
+class FakeStream(Generic[T]):
+    """A finished stream of prepared items (events or log chunks)."""
+
+    def __init__(self, items: list[T]) -> None:
+        self._items = iter(items)
+
+    def __iter__(self) -> Iterator[T]:
+        return self
+
+    def __next__(self) -> T:
+        return next(self._items)
+
+    def close(self) -> None:
+        self._items = iter(())
+
+
+class FakeExecSession:
+    """An exec that already ran: its whole output is one stdout frame."""
+
+    STDOUT = 1
+    STDERR = 2
+
+    def __init__(self, exec_id: str, tty: bool, code: int, output: bytes) -> None:
+        self.exec_id = exec_id
+        self.tty = tty
+        self._code = code
+        self._output = output
+        self.sent = b""
+
+    def fileno(self) -> int:
+        return -1
+
+    def frames(self) -> Iterator[tuple[int, bytes]]:
+        if self._output:
+            yield self.STDOUT, self._output
+
+    def read_some(self, n: int = 4096) -> bytes:
+        data, self._output = self._output[:n], self._output[n:]
+        return data
+
+    def send(self, data: bytes) -> None:
+        self.sent += data
+
+    def close_stdin(self) -> None:
+        pass
+
+    def resize(self, height: int, width: int) -> None:
+        pass
+
+    def exit_code(self) -> int:
+        return self._code
+
+    def close(self) -> None:
+        pass
+
+
+_check: EnginePort = FakeEngine()  # mypy: the fake implements the whole port
