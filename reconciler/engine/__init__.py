@@ -8,6 +8,5 @@ values: translate.py; event/log/exec streams and build logs: streams.py.
 
 from reconciler.engine.adapter import Engine
 from reconciler.engine.port import EnginePort
-from reconciler.engine.translate import owned_container
 
-__all__ = ["Engine", "EnginePort", "owned_container"]
+__all__ = ["Engine", "EnginePort"]

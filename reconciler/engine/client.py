@@ -24,10 +24,9 @@ from reconciler.engine.translate import (
     container_name,
     observed_container,
     observed_image,
-    owned_container,
 )
 from reconciler.errors import Conflict, EngineError, EngineUnavailable, NotFound
-from reconciler.model.labels import LABEL_PROJECT
+from reconciler.model.labels import LABEL_PROJECT, owned_container
 from reconciler.model.state import (
     ObservedContainer,
     ObservedImage,

@@ -19,7 +19,6 @@ from typing import Any
 from reconciler.model.labels import (
     LABEL_CONFIG,
     LABEL_CONFIG_HASH,
-    LABEL_KIND,
     LABEL_NAME,
     LABEL_PROJECT,
     LABEL_REPLICA,
@@ -280,15 +279,6 @@ def stream_error(event: Mapping[str, Any]) -> str | None:
         return None
     detail = event.get("errorDetail") or {}
     return str(event.get("error") or detail.get("message") or str(detail))
-
-
-def owned_container(labels: Mapping[str, str], project: str) -> bool:
-    """A container of `project`: its labels name the project and it is a container. A
-    container someone creates from an image the project built inherits the image's labels
-    (kind `image`): it is not the project's and is never changed or removed."""
-    if labels.get(LABEL_PROJECT) != project:
-        return False
-    return labels.get(LABEL_KIND, "container") == "container"
 
 
 def container_name(raw: Mapping[str, Any]) -> str:
