@@ -164,6 +164,9 @@ class _Compiler:
     def k_minimum(self, arg, schema) -> Check:
         return lambda v: not _is_type(v, "number") or v >= arg
 
+    def k_maximum(self, arg, schema) -> Check:
+        return lambda v: not _is_type(v, "number") or v <= arg
+
     def k_minItems(self, arg, schema) -> Check:
         return lambda v: not isinstance(v, list) or len(v) >= arg
 

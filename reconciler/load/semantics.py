@@ -236,7 +236,7 @@ class Semantics:
     def names(self) -> None:
         generated: dict[str, str] = {}
         for key, c in self.spec.containers.items():
-            if c.name is None:
+            if c.name is None and c.replicas <= S.MAX_REPLICAS:  # more: a schema error
                 for replica in range(1, max(c.replicas, 1) + 1):
                     generated[S.container_name(self.spec.project, c, replica)] = key
         explicit: dict[str, str] = {}

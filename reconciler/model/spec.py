@@ -31,6 +31,7 @@ CONTAINER_STATES = ("running", "stopped", "absent")
 DEFAULT_NETWORK = "default"  # every container joins `<project>_default` unless it lists networks
 PULL_POLICIES = ("if-missing", "always", "never")
 DEPENDENCY_CONDITIONS = ("started", "healthy", "completed")
+MAX_REPLICAS = 10000  # the schema's maximum: names and ports are expanded per replica
 
 
 @dataclass(frozen=True)

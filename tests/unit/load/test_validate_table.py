@@ -276,6 +276,14 @@ CASES = [
         ],
     ),
     case(
+        "replicas-huge",  # found by the property test: names were expanded per replica
+        H + "containers:\n  web:\n    image: busybox:1\n    replicas: 1099511627775\n",
+        [
+            "spec.yaml:6:15: containers.web.replicas: 1099511627775 is greater than the maximum "
+            "of 10000",
+        ],
+    ),
+    case(
         "range-size",
         H + "containers:\n"
         "  web:\n"
