@@ -12,20 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.errors import Location
-from reconciler.model.labels import (  # noqa: F401  TEMPORARY re-exports while engine/ and load/ move
-    LABEL_CONFIG,
-    LABEL_CONFIG_HASH,
-    LABEL_KIND,
-    LABEL_NAME,
-    LABEL_PROJECT,
-    LABEL_REPLICA,
-    LABEL_SOURCE_HASH,
-    canonical_json,
-    config_hash,
-    default_image_tag,
-    ownership_labels,
-    replica_name,
-)
+from reconciler.model.labels import replica_name
 
 CONTAINER_STATES = ("running", "stopped", "absent")
 DEFAULT_NETWORK = "default"  # every container joins `<project>_default` unless it lists networks

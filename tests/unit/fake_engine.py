@@ -31,7 +31,7 @@ from typing import IO, Any, Generic, TypeVar
 
 from reconciler.engine.port import EnginePort, ProgressFn
 from reconciler.errors import Conflict, NotFound
-from reconciler.model import spec as S
+from reconciler.model import labels as labels_mod
 from reconciler.model.spec import CommitChanges
 from reconciler.model.state import ObservedContainer, ObservedImage, State
 
@@ -55,7 +55,7 @@ class FakeContainer:
 
     @property
     def key(self) -> str:
-        return self.labels.get(S.LABEL_NAME, "")
+        return self.labels.get(labels_mod.LABEL_NAME, "")
 
 
 class FakeEngine:
@@ -149,23 +149,23 @@ class FakeEngine:
         foreign: dict[str, str] = {}
         with self._lock:
             for c in self.containers.values():
-                if c.labels.get(S.LABEL_PROJECT) != project:
+                if c.labels.get(labels_mod.LABEL_PROJECT) != project:
                     foreign[c.name] = c.id
                     continue
-                text = c.labels.get(S.LABEL_CONFIG)
+                text = c.labels.get(labels_mod.LABEL_CONFIG)
                 owned.append(
                     ObservedContainer(
                         id=c.id,
                         name=c.name,
                         project=project,
                         key=c.key,
-                        replica=int(c.labels.get(S.LABEL_REPLICA, "0")),
+                        replica=int(c.labels.get(labels_mod.LABEL_REPLICA, "0")),
                         status=c.status,
                         health=self._health(c, advance=False),
                         exit_code=c.exit_code if c.status == "exited" else None,
                         image=c.config.get("image", ""),
                         image_id=c.config.get("image_id") or "",
-                        config_hash=c.labels.get(S.LABEL_CONFIG_HASH),
+                        config_hash=c.labels.get(labels_mod.LABEL_CONFIG_HASH),
                         config=json.loads(text) if text else None,
                         labels=dict(c.labels),
                         created=c.created,
@@ -319,9 +319,9 @@ class FakeEngine:
             ObservedContainer(
                 id=c.id,
                 name=c.name,
-                project=c.labels.get(S.LABEL_PROJECT, ""),
+                project=c.labels.get(labels_mod.LABEL_PROJECT, ""),
                 key=c.key,
-                replica=int(c.labels.get(S.LABEL_REPLICA, "0")),
+                replica=int(c.labels.get(labels_mod.LABEL_REPLICA, "0")),
                 status=c.status,
                 health=None,
                 exit_code=c.exit_code if c.status == "exited" else None,

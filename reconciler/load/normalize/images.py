@@ -18,6 +18,7 @@ from reconciler.load.normalize.scalars import (
 )
 from reconciler.load.source import PathT
 from reconciler.model import spec as S
+from reconciler.model.labels import default_image_tag
 
 
 class Images(ProjectFields):
@@ -66,7 +67,7 @@ class Images(ProjectFields):
             if (why := reference_problem(ref)) is not None:
                 self.err((*path, "pull"), why)
             return S.ImageSpec(key, "pull", ref, policy=policy, location=location)
-        reference = tag or S.default_image_tag(self.project, key)
+        reference = tag or default_image_tag(self.project, key)
         if tag is None and self.project and reference_problem(reference) is not None:
             self.err(
                 path,

@@ -16,10 +16,10 @@ import pytest
 
 from reconciler.engine import Engine
 from reconciler.errors import Conflict, EngineUnavailable, ImageError, NotFound
-from reconciler.model import spec
+from reconciler.model import labels as labels_mod
 from tests.polling import wait_for
 
-LABEL_PROJECT = spec.LABEL_PROJECT
+LABEL_PROJECT = labels_mod.LABEL_PROJECT
 
 pytestmark = pytest.mark.integration
 
@@ -63,9 +63,9 @@ def config(project: str, key: str, image: str, replica: int = 1, **fields: Any) 
 
 
 def labels_for(project: str, cfg: dict, key: str, replica: int = 1) -> dict[str, str]:
-    labels = spec.ownership_labels(project, key, "container", replica)
-    labels[spec.LABEL_CONFIG_HASH] = spec.config_hash(cfg)
-    labels[spec.LABEL_CONFIG] = spec.canonical_json(cfg)
+    labels = labels_mod.ownership_labels(project, key, "container", replica)
+    labels[labels_mod.LABEL_CONFIG_HASH] = labels_mod.config_hash(cfg)
+    labels[labels_mod.LABEL_CONFIG] = labels_mod.canonical_json(cfg)
     return labels
 
 
@@ -139,7 +139,7 @@ def test_observe_reports_status_health_exit_code_labels_and_config(
     job = engine.create_container(job_cfg, labels_for(project, job_cfg, "job"))
     engine.start_container(job)
     bad_cfg = config(project, "bad", images.base)
-    bad_labels = {**labels_for(project, bad_cfg, "bad"), spec.LABEL_CONFIG: "{not json"}
+    bad_labels = {**labels_for(project, bad_cfg, "bad"), labels_mod.LABEL_CONFIG: "{not json"}
     engine.create_container(bad_cfg, bad_labels)
     foreign = docker_client.containers.create(images.base, name=f"{project}-foreign")
 
@@ -157,8 +157,8 @@ def test_observe_reports_status_health_exit_code_labels_and_config(
     assert web.id == api and web.name == f"{project}-api-1"
     assert web.status == "running" and web.running
     assert web.project == project and web.replica == 1
-    assert web.config_hash == spec.config_hash(healthy_cfg)
-    assert web.config == json.loads(spec.canonical_json(healthy_cfg))
+    assert web.config_hash == labels_mod.config_hash(healthy_cfg)
+    assert web.config == json.loads(labels_mod.canonical_json(healthy_cfg))
     assert web.labels[LABEL_PROJECT] == project
     assert web.image == images.base
     assert web.image_id == docker_client.images.get(images.base).id
@@ -169,7 +169,7 @@ def test_observe_reports_status_health_exit_code_labels_and_config(
     assert by_key["job"].exit_code == 3 and not by_key["job"].running
     assert by_key["job"].health is None
     assert by_key["bad"].status == "created" and by_key["bad"].config is None
-    assert by_key["bad"].config_hash == spec.config_hash(bad_cfg)
+    assert by_key["bad"].config_hash == labels_mod.config_hash(bad_cfg)
 
     assert state.foreign_names[f"{project}-foreign"] == foreign.id
     assert f"{project}-foreign" not in {c.name for c in state.containers}
@@ -187,7 +187,7 @@ def test_observe_reports_project_images_networks_and_volumes(engine, project, im
         box,
         repository=f"{project}/made",
         tag="latest",
-        conf={"Labels": {LABEL_PROJECT: project, spec.LABEL_NAME: "made"}},
+        conf={"Labels": {LABEL_PROJECT: project, labels_mod.LABEL_NAME: "made"}},
     )
     net_id = engine.create_network(f"{project}_back", labels={LABEL_PROJECT: project})
     engine.create_volume(f"{project}_data", labels={LABEL_PROJECT: project})
@@ -271,7 +271,7 @@ def test_create_translates_the_config(engine, project, images, docker_client, tm
     assert c["StopTimeout"] == 7
     assert c["Labels"]["tier"] == "front"
     assert c["Labels"][LABEL_PROJECT] == project  # ownership labels win over config labels
-    assert c["Labels"][spec.LABEL_CONFIG_HASH] == spec.config_hash(cfg)
+    assert c["Labels"][labels_mod.LABEL_CONFIG_HASH] == labels_mod.config_hash(cfg)
     assert c["Healthcheck"] == {
         "Test": ["CMD-SHELL", "true"],
         "Interval": 1_500_000_000,
@@ -508,7 +508,9 @@ def test_list_containers_by_label(engine, project, images):
     create(engine, project, "db", images.base)
     found = engine.list_containers_by_label(f"{LABEL_PROJECT}={project}")
     assert sorted(c.key for c in found) == ["db", "web"]
-    found = engine.list_containers_by_label([f"{LABEL_PROJECT}={project}", f"{spec.LABEL_NAME}=db"])
+    found = engine.list_containers_by_label(
+        [f"{LABEL_PROJECT}={project}", f"{labels_mod.LABEL_NAME}=db"]
+    )
     assert [c.name for c in found] == [f"{project}-db-1"]
 
 
