@@ -195,6 +195,10 @@ class VolumesPort(Protocol):
 
     def remove_volume(self, name: str) -> None: ...
 
+    def volume_labels(self, name: str) -> dict[str, str] | None:
+        """The labels of a named volume; None when it does not exist."""
+        ...
+
 
 class StreamsPort(Protocol):
     def logs(

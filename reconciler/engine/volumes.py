@@ -34,3 +34,12 @@ class VolumeOps(EngineClient):
         """Gone is fine; in use -> Conflict."""
         with contextlib.suppress(NotFound), self._translate(f"cannot remove volume {name}"):
             self._api.remove_volume(name)
+
+    def volume_labels(self, name: str) -> dict[str, str] | None:
+        """The labels of a named volume; None when it does not exist."""
+        try:
+            with self._translate(f"cannot inspect volume {name}"):
+                raw = self._api.inspect_volume(name)
+        except NotFound:
+            return None
+        return dict(raw.get("Labels") or {})

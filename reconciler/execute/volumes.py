@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from reconciler.execute.context import RunContext
 from reconciler.execute.outcome import ChangeFailed, Result
-from reconciler.model.labels import stamp
+from reconciler.model.labels import LABEL_NAME, LABEL_PROJECT, stamp
 from reconciler.model.plan import Action, Change, Kind
 
 
@@ -31,6 +31,18 @@ class VolumeHandler:
             )
             return Result(message="created")
         if change.action is Action.REMOVE:
+            labels = ctx.engine.volume_labels(name)
+            if labels is None:
+                return Result(message="already gone")
+            if (labels.get(LABEL_PROJECT), labels.get(LABEL_NAME)) != (
+                ctx.project,
+                change.target.key,
+            ):
+                raise ChangeFailed(
+                    f"volume {name} is not removed: its labels name project "
+                    f"{labels.get(LABEL_PROJECT) or '(none)'} key {labels.get(LABEL_NAME) or '(none)'}"
+                    f", not project {ctx.project} key {change.target.key}"
+                )
             ctx.engine.remove_volume(name)
             return Result(message="removed")
         raise ChangeFailed(f"{change.action} is not a volume action")

@@ -19,6 +19,7 @@ from reconciler.model.state import State
 from reconciler.plan.diff import diff_configs
 from reconciler.plan.resources import (
     REMOVING,
+    claimed_by,
     changed_fields,
     owned,
     recorded,
@@ -49,6 +50,19 @@ def plan_networks(spec: Spec, state: State, errors: list[Problem]) -> list[Chang
                 )
             continue
         observed = state.networks.get(network.name)
+        found = observed or state.other_networks.get(network.name)
+        owner = claimed_by(found.labels, "network", spec.project, key) if found else None
+        if owner:
+            errors.append(
+                Problem(
+                    f"engine network {network.name} belongs to {owner}; it is not shared "
+                    "silently. Give this network another `name:`, or declare it "
+                    "`external: true` to share it",
+                    network.location,
+                    path,
+                )
+            )
+            continue
         if observed is None or not owned(observed.labels, "network"):
             if observed is not None or network.name in state.other_networks:
                 errors.append(

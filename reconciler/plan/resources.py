@@ -24,6 +24,7 @@ from reconciler.model.labels import (
     LABEL_CONFIG,
     LABEL_KIND,
     LABEL_NAME,
+    LABEL_PROJECT,
 )
 from reconciler.model.plan import Action, Change, Reason, Target
 from reconciler.model.spec import (
@@ -85,6 +86,22 @@ def owned(labels: Mapping[str, str], kind: str) -> bool:
     return labels.get(LABEL_KIND) == kind
 
 
+def claimed_by(labels: Mapping[str, str], kind: str, project: str, key: str) -> str | None:
+    """Who else owns a network or volume the spec wants under `key`: `project X` when its
+    ownership labels name another project, `key Y of this project` when they name another key
+    of this one (two keys mapped to one engine name), None when it is free or ours."""
+    owner = labels.get(LABEL_PROJECT)
+    if not owner or labels.get(LABEL_KIND, kind) != kind:
+        return None
+    if owner != project:
+        return f"project {owner}" + (
+            f" (key {labels[LABEL_NAME]})" if labels.get(LABEL_NAME) else ""
+        )
+    if labels.get(LABEL_NAME) and labels[LABEL_NAME] != key:
+        return f"key {labels[LABEL_NAME]} of this project"
+    return None
+
+
 def recorded(labels: Mapping[str, str]) -> dict[str, Any] | None:
     try:
         value = json.loads(labels.get(LABEL_CONFIG) or "")
@@ -119,9 +136,9 @@ def removals(
     )
     changes = []
     for name, obj in sorted(observed.items()):
-        if name in keep or not owned(obj.labels, kind):
-            continue
-        target = Target(kind, obj.labels.get(LABEL_NAME) or name, None, name)
+        if name in keep or not owned(obj.labels, kind) or not obj.labels.get(LABEL_NAME):
+            continue  # removal needs labels naming this project (observe) and a key
+        target = Target(kind, obj.labels[LABEL_NAME], None, name)
         changes.append(
             Change(
                 Action.REMOVE,

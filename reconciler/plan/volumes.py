@@ -7,17 +7,26 @@ changed: a changed definition is a plan error, since applying it would lose the 
 
 from __future__ import annotations
 
-from reconciler.errors import Problem
+from reconciler.errors import Location, Problem
 from reconciler.model.labels import LABEL_CONFIG_HASH, config_hash
 from reconciler.model.plan import Action, Change, Reason, Target
 from reconciler.model.spec import Spec, volume_config
 from reconciler.model.state import State
 from reconciler.plan.diff import diff_configs
 from reconciler.plan.resources import (
+    claimed_by,
     owned,
     recorded,
     used_volumes,
 )
+
+
+def _mounted_at(spec: Spec, source: str) -> Location | None:
+    """Where an undeclared volume is named: the first container that mounts it."""
+    for container in spec.containers.values():
+        if any(m.kind == "volume" and m.source == source for m in container.volumes):
+            return container.location
+    return None
 
 
 def plan_volumes(
@@ -30,7 +39,21 @@ def plan_volumes(
         after = volume_config(volume)
         path = f"volumes.{key}"
         own = state.volumes.get(volume.name)
-        exists = own is not None or volume.name in state.other_volumes
+        other = state.other_volumes.get(volume.name)
+        exists = own is not None or other is not None
+        found = own if own is not None else other
+        owner = claimed_by(found.labels, "volume", spec.project, key) if found else None
+        if owner and not volume.external:
+            errors.append(
+                Problem(
+                    f"engine volume {volume.name} belongs to {owner}; it is not shared "
+                    "silently, since that project may remove it with its data. Give this "
+                    "volume another `name:`, or declare it `external: true` to share it",
+                    volume.location or _mounted_at(spec, key),
+                    path if declared else "",
+                )
+            )
+            continue
         if volume.external:
             if exists:
                 changes.append(

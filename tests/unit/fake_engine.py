@@ -449,6 +449,11 @@ class FakeEngine:
         with self._lock:
             self.volumes.pop(name, None)
 
+    def volume_labels(self, name: str) -> dict[str, str] | None:
+        with self._lock:
+            volume = self.volumes.get(name)
+            return dict(volume["labels"]) if volume is not None else None
+
     def logs(
         self,
         container_id: str,
