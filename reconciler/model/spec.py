@@ -12,6 +12,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.errors import Location
+from reconciler.model.container_options import (
+    DeployResources,
+    Device,
+    FileSource,
+    FileUse,
+    Ipam,
+    Logging,
+    Ulimit,
+)
 from reconciler.model.labels import replica_name
 
 CONTAINER_STATES = ("running", "stopped", "absent")
@@ -30,6 +39,7 @@ class PortBinding:
     host_ip: str = ""  # "" = every interface
     host_port: int | None = None  # None: the engine picks a free port
     host_port_end: int | None = None  # last port of a host range (replicas), else None
+    container_port_end: int | None = None  # a container port range "8000-8009" (no replicas)
 
     def host_port_for(self, replica: int) -> int | None:
         if self.host_port is None:
@@ -55,14 +65,22 @@ class Mount:
     source: str | None = None  # volume name (spec key) or absolute host path; None = anonymous
     kind: str = "volume"  # volume | bind | anonymous
     read_only: bool = False
+    selinux: str | None = None  # "z" (shared) | "Z" (private) relabel of a bind source
+    propagation: str | None = None  # bind: rprivate|private|rshared|shared|rslave|slave
+    create_host_path: bool = False  # bind: create a missing host folder (Compose's default)
+    nocopy: bool = False  # volume: do not copy the image's content into a new volume
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "target": self.target,
             "source": self.source,
             "kind": self.kind,
             "read_only": self.read_only,
         }
+        options = (("selinux", self.selinux), ("propagation", self.propagation))
+        options += (("create_host_path", self.create_host_path), ("nocopy", self.nocopy))
+        out.update((k, v) for k, v in options if v)  # absent when unset: older hashes hold
+        return out
 
 
 @dataclass(frozen=True)
@@ -74,15 +92,19 @@ class Healthcheck:
     timeout: float | None = None
     retries: int | None = None
     start_period: float | None = None
+    start_interval: float | None = None  # probe interval during start_period (API >= 1.44)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "test": list(self.test),
             "interval": self.interval,
             "timeout": self.timeout,
             "retries": self.retries,
             "start_period": self.start_period,
         }
+        if self.start_interval is not None:  # absent when unset: older hashes hold
+            out["start_interval"] = self.start_interval
+        return out
 
 
 @dataclass(frozen=True)
@@ -95,12 +117,16 @@ class RestartPolicy:
 class Dependency:
     target: str  # a containers key
     condition: str = "started"  # started | healthy | completed
+    restart: bool = False  # restart this container when the target is replaced (Compose)
+    required: bool = True  # False: a target that is not in the spec is ignored (with a note)
 
 
 @dataclass(frozen=True)
 class NetworkAttachment:
     network: str  # a networks key (or the project's default network)
     aliases: tuple[str, ...] = ()
+    ipv4_address: str | None = None  # a fixed address inside the network's subnet
+    ipv6_address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +166,41 @@ class BuildSpec:
     labels: Mapping[str, str] = field(default_factory=dict)
 
 
+    # --- fields shared with Compose (issue 13), Compose's names; unset = default/empty -----
+    expose: tuple[str, ...] = ()  # "PORT/PROTO" or "START-END/PROTO", sorted, no duplicates
+    secrets: tuple[FileUse, ...] = ()  # top-level `secrets:` keys, read-only bind mounts
+    configs: tuple[FileUse, ...] = ()  # top-level `configs:` keys, read-only bind mounts
+    stop_signal: str | None = None  # "SIGTERM", "SIGQUIT", "9", ... (upper-case names)
+    cap_add: tuple[str, ...] = ()  # upper-case, without "CAP_", sorted, e.g. ("NET_ADMIN",)
+    cap_drop: tuple[str, ...] = ()  # idem; "ALL" allowed
+    privileged: bool = False
+    security_opt: tuple[str, ...] = ()  # "no-new-privileges:true", "seccomp=unconfined", ...
+    read_only: bool = False  # read-only root filesystem
+    tmpfs: Mapping[str, str] = field(default_factory=dict)  # absolute path -> mount options
+    devices: tuple[Device, ...] = ()
+    sysctls: Mapping[str, str] = field(default_factory=dict)
+    ulimits: Mapping[str, Ulimit] = field(default_factory=dict)  # name -> limit
+    shm_size: int | None = None  # bytes
+    mem_limit: int | None = None  # bytes
+    memswap_limit: int | None = None  # bytes; -1 = unlimited swap
+    mem_reservation: int | None = None  # bytes
+    cpus: float | None = None  # e.g. 0.5
+    cpu_shares: int | None = None
+    cpuset: str | None = None  # "0-3" or "0,1"
+    pids_limit: int | None = None  # -1 = unlimited
+    deploy: DeployResources | None = None  # Compose's deploy.resources (limits, reservations)
+    extra_hosts: tuple[str, ...] = ()  # "HOST:IP", sorted
+    dns: tuple[str, ...] = ()  # order kept: the resolver tries them in order
+    dns_search: tuple[str, ...] = ()  # order kept: searched in order
+    dns_opt: tuple[str, ...] = ()  # sorted
+    network_mode: str | None = None  # host | none | bridge | container:NAME | service:KEY
+    mac_address: str | None = None
+    platform: str | None = None  # "linux/amd64": the image's platform to run (and pull)
+    runtime: str | None = None  # an OCI runtime known to the engine, e.g. "runc"
+    tty: bool = False
+    stdin_open: bool = False
+    logging: Logging | None = None
+    pull_policy: str | None = None  # one of PULL_POLICIES, for an image the spec does not declare
 @dataclass(frozen=True)
 class CommitChanges:
     cmd: tuple[str, ...] | None = None
@@ -194,6 +255,9 @@ class VolumeSpec:
     external: bool = False
     location: Location | None = None
 
+    ipam: Ipam | None = None  # Compose's ipam (`subnet` is the short form of one pool)
+    driver_opts: Mapping[str, str] = field(default_factory=dict)
+    enable_ipv6: bool = False
 
 @dataclass(frozen=True)
 class Spec:
@@ -217,6 +281,8 @@ class Spec:
             return declared
         if key == DEFAULT_NETWORK:
             return NetworkSpec(key=key, name=f"{self.project}_{DEFAULT_NETWORK}")
+    secrets: Mapping[str, FileSource] = field(default_factory=dict)  # top-level `secrets:`
+    configs: Mapping[str, FileSource] = field(default_factory=dict)  # top-level `configs:`
         return NetworkSpec(key=key, name=key)  # unknown keys are rejected by validation
 
     def attachments(self, container: ContainerSpec) -> tuple[NetworkAttachment, ...]:
