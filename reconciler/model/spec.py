@@ -268,6 +268,8 @@ class Spec:
     containers: Mapping[str, ContainerSpec] = field(default_factory=dict)
     networks: Mapping[str, NetworkSpec] = field(default_factory=dict)
     volumes: Mapping[str, VolumeSpec] = field(default_factory=dict)
+    secrets: Mapping[str, FileSource] = field(default_factory=dict)  # top-level `secrets:`
+    configs: Mapping[str, FileSource] = field(default_factory=dict)  # top-level `configs:`
 
     def image_reference(self, image: str) -> str:
         """The engine reference for a container's or commit's `image`: a key or a reference."""
@@ -281,8 +283,6 @@ class Spec:
             return declared
         if key == DEFAULT_NETWORK:
             return NetworkSpec(key=key, name=f"{self.project}_{DEFAULT_NETWORK}")
-    secrets: Mapping[str, FileSource] = field(default_factory=dict)  # top-level `secrets:`
-    configs: Mapping[str, FileSource] = field(default_factory=dict)  # top-level `configs:`
         return NetworkSpec(key=key, name=key)  # unknown keys are rejected by validation
 
     def attachments(self, container: ContainerSpec) -> tuple[NetworkAttachment, ...]:
