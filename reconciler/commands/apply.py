@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
             spec,
             engine,
             PlanOptions(prune=not args.no_prune),
-            ExecOptions(parallel=args.parallel, wait_timeout=args.wait_timeout),
+            ExecOptions(parallel=args.parallel, wait_timeout=args.wait_timeout, settle=args.settle),
             on_event=printer,
             on_plan=printer.plan,
         )

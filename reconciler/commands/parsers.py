@@ -73,6 +73,14 @@ def add_pass_args(p: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="deadline for health checks and dependency conditions (default 120)",
     )
+    p.add_argument(
+        "--settle",
+        type=seconds,
+        default=1.0,
+        metavar="SECONDS",
+        help="a new or restarted container without a healthcheck must still be running this "
+        "long after its start, else it is rolled back (default 1)",
+    )
 
 
 def _project_command(

@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
         prune=not args.no_prune,
         parallel=args.parallel,
         wait_timeout=args.wait_timeout,
+        settle=args.settle,
         backoff_max=max(args.backoff_max, 1.0),
         backoff_reset=args.backoff_reset,
         metrics_addr=metrics_addr,

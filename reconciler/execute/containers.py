@@ -18,6 +18,7 @@ from typing import Any
 from reconciler.errors import NotFound, ReconcilerError
 from reconciler.execute.context import RunContext
 from reconciler.execute.outcome import ChangeFailed, Result, Status
+from reconciler.execute.settle import settle
 from reconciler.model.labels import aside_name, config_hash, stamp
 from reconciler.model.plan import Action, Change, ContainerIntent, Kind
 
@@ -72,6 +73,7 @@ class ContainerHandler:
             as_create = replace(change, action=Action.CREATE)
             cid = _create_and_start(as_create, intent, _resolved(change, ctx), ctx)
             return Result(Status.DONE, "created and started (it was removed meanwhile)", cid)
+        settle(_existing(change), change.target.name, False, ctx)
         if intent.first_start:  # created but never started: run its hooks
             try:
                 _run_hooks(intent, _existing(change), ctx)
@@ -116,8 +118,7 @@ def _create_and_start(
         return cid
     try:
         ctx.engine.start_container(cid)
-        if change.action is Action.REPLACE and intent.healthcheck:
-            wait_condition(cid, "healthy", target.name, ctx)
+        settle(cid, target.name, intent.healthcheck, ctx)
         _run_hooks(intent, cid, ctx)
     except ReconcilerError:
         with contextlib.suppress(ReconcilerError):
@@ -163,9 +164,14 @@ def _replace(
     try:
         new = _create_and_start(change, intent, config, ctx, carry)
     except ReconcilerError as exc:
-        engine.rename_container(old, name)
-        if was_running and (change.before or {}) and intent.start:
-            engine.start_container(old)
+        try:
+            engine.rename_container(old, name)
+            if was_running and (change.before or {}) and intent.start:
+                engine.start_container(old)
+        except ReconcilerError as again:
+            raise ChangeFailed(
+                f"{exc}; rolling back failed too: {again}; the old container {name} is left stopped"
+            ) from exc
         raise ChangeFailed(f"{exc}; the old container {name} was restored") from exc
     engine.remove_container(old, volumes=False)
     return new

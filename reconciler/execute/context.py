@@ -22,6 +22,7 @@ ProgressFn = Callable[[dict[str, Any]], None]
 class ExecOptions:
     parallel: int = 8
     wait_timeout: float = 120.0  # deadline for health / dependency conditions
+    settle: float = 1.0  # seconds a new container (no healthcheck) must stay up (settle.py)
     # Set from another thread (watch on SIGTERM) to end waits as Ctrl-C does: replacements
     # under way restore their old containers. None: the executor's own.
     cancel: threading.Event | None = None

@@ -38,10 +38,11 @@ class VolumeHandler:
                 ctx.project,
                 change.target.key,
             ):
+                owner = labels.get(LABEL_PROJECT) or "(none)"
+                key = labels.get(LABEL_NAME) or "(none)"
                 raise ChangeFailed(
-                    f"volume {name} is not removed: its labels name project "
-                    f"{labels.get(LABEL_PROJECT) or '(none)'} key {labels.get(LABEL_NAME) or '(none)'}"
-                    f", not project {ctx.project} key {change.target.key}"
+                    f"volume {name} is not removed: its labels name project {owner} key {key}, "
+                    f"not project {ctx.project} key {change.target.key}"
                 )
             ctx.engine.remove_volume(name)
             return Result(message="removed")

@@ -19,8 +19,8 @@ from reconciler.model.state import State
 from reconciler.plan.diff import diff_configs
 from reconciler.plan.resources import (
     REMOVING,
-    claimed_by,
     changed_fields,
+    claimed_by,
     owned,
     recorded,
     removals,

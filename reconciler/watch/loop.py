@@ -45,6 +45,7 @@ class WatchOptions:
     prune: bool = True
     parallel: int = 8
     wait_timeout: float = 120.0
+    settle: float = 1.0  # execute/settle.py
     backoff_initial: float = 1.0  # crash loops: first delay, doubling...
     backoff_max: float = 300.0  # ...up to this
     backoff_reset: float = 10.0  # a container up this long is no longer crash-looping
@@ -311,6 +312,7 @@ class Watcher:
                 ExecOptions(
                     parallel=max(1, self.options.parallel),
                     wait_timeout=self.options.wait_timeout,
+                    settle=self.options.settle,
                     cancel=self._cancel,
                 ),
                 adjust=lambda plan, state: self._adjust(plan, state, report),

@@ -83,7 +83,10 @@ def apply(spec: Spec, engine: FakeEngine, parallel: int = 8, prune: bool = True)
             events.append(event)
 
     executor = Executor(
-        engine, PROJECT, ExecOptions(parallel=parallel, wait_timeout=2.0), on_event=on_event
+        engine,
+        PROJECT,
+        ExecOptions(parallel=parallel, wait_timeout=2.0, settle=0.0),
+        on_event=on_event,
     )
     outcomes = {
         f"{o.change.target.name}:{o.change.action}": o
@@ -130,10 +133,12 @@ def test_dependency_order_and_healthy_wait():
     healthy_at = max(i for i, c in enumerate(calls) if c == ("inspect", "p-db-1"))
     assert engine.index("start", "p-db-1") < healthy_at < engine.index("create", "p-api-1")
     assert engine.index("start", "p-api-1") < engine.index("create", "p-web-1")
-    assert sum(1 for c in calls if c == ("inspect", "p-db-1")) == 4  # polled until healthy
+    # polled until healthy by its own create (settle.py), then once by its dependent
+    assert sum(1 for c in calls if c == ("inspect", "p-db-1")) == 5
 
 
-def test_unhealthy_dependency_fails_the_dependent_and_skips_its_dependents():
+def test_unhealthy_new_container_fails_its_create_and_skips_its_dependents():
+    # issue 16 #2: a create is done only when a container with a healthcheck becomes healthy
     spec = make_spec(
         ctr("db", healthcheck=HC),
         ctr("api", depends_on=(Dependency("db", "healthy"),)),
@@ -143,14 +148,13 @@ def test_unhealthy_dependency_fails_the_dependent_and_skips_its_dependents():
     engine = engine_for()
     engine.health["p-db-1"] = ["starting", "unhealthy"]
     outcomes, events = apply(spec, engine)
-    assert status_of(outcomes, "p-db-1", "create") == "done"
-    assert status_of(outcomes, "p-api-1", "create") == "failed"
-    assert "dependency db is unhealthy" in outcomes["p-api-1:create"].message
+    assert status_of(outcomes, "p-db-1", "create") == "failed"
+    assert "p-db-1 is unhealthy" in outcomes["p-db-1:create"].message
+    assert status_of(outcomes, "p-api-1", "create") == "skipped"
     assert status_of(outcomes, "p-web-1", "create") == "skipped"
-    assert "container.api[1]" in outcomes["p-web-1:create"].message
     assert status_of(outcomes, "p-cache-1", "create") == "done"
-    assert ("create", "p-web-1") not in engine.calls
-    assert [e["address"] for e in events if e["event"] == "failed"] == ["container.api[1]"]
+    assert ("create", "p-api-1") not in engine.calls
+    assert [e["address"] for e in events if e["event"] == "failed"] == ["container.db[1]"]
 
 
 def test_failure_skips_dependents_transitively_but_not_independent_work():

@@ -77,7 +77,9 @@ def test_a_volume_labelled_with_another_key_of_this_project_is_refused():
 
 
 def test_destroy_skips_volumes_without_a_key_label():
-    bare = ObservedVolume("p_x", labels={"io.reconciler.project": P, "io.reconciler.kind": "volume"})
+    bare = ObservedVolume(
+        "p_x", labels={"io.reconciler.project": P, "io.reconciler.kind": "volume"}
+    )
     result = plan_destroy(P, state_of(volumes=[bare]), DestroyOptions(volumes=True))
     assert not [c for c in result.changes if c.target.kind == "volume"]
 
