@@ -6,10 +6,15 @@ its API calls inside `self._translate(...)`, so every docker.errors.* / requests
 one of the project's exceptions (errors.py) here and nowhere else.
 
 Observing a project costs a constant number of API calls whatever the number of containers
-(filtered lists, no inspect). The SDK is imported lazily (in `connect()` and `_translate()`)
-so that the CLI starts fast; only the low-level `docker.APIClient` is used, never the
-high-level objects that re-inspect. `api_calls` counts the HTTP requests sent (thread-safe);
-tests and benchmarks read it to prove that observe costs a constant number of calls.
+(filtered lists, no inspect). The endpoint is resolved like the docker CLI (endpoint.py:
+DOCKER_HOST, contexts, TLS variables). On a unix socket (the default) the version ping and
+observe's lists go over the socket with the standard library (rawhttp.py) and the SDK is
+imported only when `self._api` is first used (a mutation, a stream, an inspect); it is then
+created with the already negotiated version, so it costs no extra API call. TCP, TLS and SSH
+hosts use the SDK from `connect()` on. Only the low-level `docker.APIClient` is used, never
+the high-level objects that re-inspect. `api_calls` counts the HTTP requests sent on either
+path (thread-safe); tests and benchmarks read it to prove that observe costs a constant
+number of calls.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any, Self
 
+from reconciler.engine.endpoint import Endpoint, resolve, sdk_kwargs
+from reconciler.engine.rawhttp import HTTPStatusError, TransportError, UnixHTTP
 from reconciler.engine.translate import (
     container_name,
     observed_container,
@@ -41,32 +48,64 @@ _SETUP_HINT = "Start dockerd (e.g. `bash scripts/engine-setup.sh`) or set DOCKER
 class EngineClient:
     """One connection to one Docker engine. Thread-safe for the executor's thread pool."""
 
-    def __init__(self, api: Any, address: str) -> None:
-        """Use `Engine.connect()`; `api` is a `docker.APIClient`."""
-        self._api = api
+    def __init__(
+        self,
+        api: Any,
+        address: str,
+        *,
+        raw: UnixHTTP | None = None,
+        endpoint: Endpoint | None = None,
+        api_version: str = "",
+        max_pool_size: int = 16,
+    ) -> None:
+        """Use `Engine.connect()`. `api` is a `docker.APIClient`, or None with `raw` (the
+        unix-socket read path): the SDK client is then made on first use of `_api`."""
+        self._sdk = api
+        self._raw = raw
+        self._endpoint = endpoint or Endpoint(host=address)
+        self._version = api_version
+        self._max_pool_size = max_pool_size
         self.address = address
         self._calls = 0
+        self._mutations = 0  # requests other than GET/HEAD (create, update, remove, ...)
         self._calls_lock = threading.Lock()
-        self._install_call_counter()
+        self._sdk_lock = threading.Lock()
+        if api is not None:
+            self._install_call_counter(api)
 
     @classmethod
     def connect(
         cls, base_url: str | None = None, timeout: float = 120, max_pool_size: int = 16
     ) -> Self:
-        """Connect to DOCKER_HOST (or base_url) and check it answers (one request: the API
-        version negotiation, which doubles as the ping).
-        Raises EngineUnavailable with a message that says how to start an engine."""
+        """Connect to the engine the docker CLI would use (endpoint.py; base_url overrides
+        it) and check it answers (one request: the API version negotiation, which doubles as
+        the ping). Raises EngineUnavailable with a message that says how to start an engine."""
+        endpoint = resolve(base_url=base_url)
+        address = endpoint.host
+        socket_path = endpoint.unix_socket
+        if socket_path is not None:
+            raw = UnixHTTP(socket_path, timeout=timeout)
+            try:
+                version = str(raw.get_json("/version")["ApiVersion"])
+            except (TransportError, HTTPStatusError, KeyError, TypeError) as exc:
+                raw.close()
+                raise EngineUnavailable(
+                    f"cannot reach the Docker engine at {address}: {exc}. {_SETUP_HINT}"
+                ) from exc
+            return cls(
+                None,
+                address,
+                raw=raw,
+                endpoint=endpoint,
+                api_version=version,
+                max_pool_size=max_pool_size,
+            )
         import docker
-        import docker.utils
 
-        kwargs: dict[str, Any] = {}
         try:
-            kwargs = docker.utils.kwargs_from_env()
-        except docker.errors.DockerException as exc:  # bad DOCKER_TLS_VERIFY / cert path
-            raise EngineUnavailable(f"invalid Docker client environment: {exc}") from exc
-        if base_url:
-            kwargs["base_url"] = base_url
-        address = kwargs.get("base_url") or "unix:///var/run/docker.sock"
+            kwargs = sdk_kwargs(endpoint)
+        except docker.errors.DockerException as exc:  # bad TLS files
+            raise EngineUnavailable(f"invalid Docker client TLS settings: {exc}") from exc
         try:
             # version="auto" asks the engine for its API version: that request is the ping.
             api = docker.APIClient(
@@ -77,11 +116,40 @@ class EngineClient:
             raise EngineUnavailable(
                 f"cannot reach the Docker engine at {address}: {cause}. {_SETUP_HINT}"
             ) from exc
-        return cls(api, address)
+        return cls(api, address, endpoint=endpoint, max_pool_size=max_pool_size)
+
+    @property
+    def _api(self) -> Any:
+        """The SDK's `docker.APIClient`, made (and the SDK imported) on first use."""
+        api = self._sdk
+        if api is None:
+            with self._sdk_lock:
+                if self._sdk is None:
+                    import docker
+
+                    assert self._raw is not None
+                    sdk = docker.APIClient(
+                        base_url=self._endpoint.host,
+                        version=self._version,  # known from the ping: no API call here
+                        timeout=self._raw.timeout,
+                        max_pool_size=self._max_pool_size,
+                    )
+                    self._install_call_counter(sdk)
+                    self._sdk = sdk
+                api = self._sdk
+        return api
+
+    @property
+    def sdk_loaded(self) -> bool:
+        """Whether the SDK client has been made (tests: the read path never makes it)."""
+        return self._sdk is not None
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self._api.close()
+        if self._raw is not None:
+            self._raw.close()
+        if self._sdk is not None:
+            with contextlib.suppress(Exception):
+                self._sdk.close()
 
     def __enter__(self) -> Self:
         return self
@@ -90,16 +158,26 @@ class EngineClient:
         self.close()
 
     # --- call counting --------------------------------------------------------------------
-    def _install_call_counter(self) -> None:
-        send = self._api.send
+    def _count(self, mutating: bool = False) -> None:
+        with self._calls_lock:
+            self._calls += 1
+            self._mutations += mutating
+
+    def _install_call_counter(self, api: Any) -> None:
+        send = api.send
 
         def counting_send(request: Any, **kwargs: Any) -> Any:
-            with self._calls_lock:
-                self._calls += 1
+            self._count(request.method not in ("GET", "HEAD"))
             return send(request, **kwargs)
 
         # requests.Session.request() calls self.send(): an instance attribute shadows it.
-        self._api.send = counting_send
+        api.send = counting_send
+
+    def _raw_get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        """A counted GET on the raw path: /v<version><path>, decoded JSON."""
+        assert self._raw is not None
+        self._count()
+        return self._raw.get_json(f"/v{self._version}{path}", params)
 
     @property
     def api_calls(self) -> int:
@@ -108,8 +186,14 @@ class EngineClient:
             return self._calls
 
     @property
+    def mutating_calls(self) -> int:
+        """Requests other than GET/HEAD sent since connect: a no-op apply sends none."""
+        with self._calls_lock:
+            return self._mutations
+
+    @property
     def api_version(self) -> str:
-        return str(self._api.api_version)
+        return self._version if self._sdk is None else str(self._sdk.api_version)
 
     # --- error translation ----------------------------------------------------------------
     @contextlib.contextmanager
@@ -122,36 +206,54 @@ class EngineClient:
     ) -> Iterator[None]:
         """Turn SDK/HTTP exceptions into the project's errors. `action` says what was being
         done ("create container web-1"); `conflict`/`not_found` may rewrite the message."""
+        try:
+            yield
+        except HTTPStatusError as exc:  # the raw path
+            raise _status_error(action, exc.status, exc.explanation, conflict, not_found) from exc
+        except TransportError as exc:
+            if exc.timeout:
+                raise EngineError(
+                    f"{action}: the Docker engine at {self.address} did not answer in time"
+                ) from exc
+            raise EngineUnavailable(
+                f"{action}: lost the Docker engine at {self.address}: {exc}. {_SETUP_HINT}"
+            ) from exc
+        except Exception as exc:
+            if self._sdk is not None:  # only SDK calls raise SDK errors
+                self._translate_sdk(exc, action, conflict, not_found)
+            if isinstance(exc, ConnectionError):
+                raise EngineUnavailable(
+                    f"{action}: lost the Docker engine at {self.address}: {_root_cause(exc)}. "
+                    f"{_SETUP_HINT}"
+                ) from exc
+            raise
+
+    def _translate_sdk(
+        self,
+        exc: Exception,
+        action: str,
+        conflict: Callable[[str], str] | None,
+        not_found: Callable[[str], str] | None,
+    ) -> None:
+        """Raise the project's error for an SDK/requests exception; return if it is none."""
         import docker.errors
         import requests.exceptions
         import urllib3.exceptions
 
-        try:
-            yield
-        except docker.errors.APIError as exc:
-            explanation = _explanation(exc)
-            status = exc.status_code
-            if status == 404:
-                message = not_found(explanation) if not_found else f"{action}: {explanation}"
-                raise NotFound(message) from exc
-            if status == 409:
-                message = conflict(explanation) if conflict else f"{action}: {explanation}"
-                raise Conflict(message) from exc
-            raise EngineError(f"{action}: {explanation}") from exc
-        except requests.exceptions.Timeout as exc:
+        if isinstance(exc, docker.errors.APIError):
+            status = exc.status_code or 0
+            raise _status_error(action, status, _explanation(exc), conflict, not_found) from exc
+        if isinstance(exc, requests.exceptions.Timeout):
             raise EngineError(
                 f"{action}: the Docker engine at {self.address} did not answer in time"
             ) from exc
-        except (
-            requests.exceptions.ConnectionError,
-            urllib3.exceptions.ProtocolError,
-            ConnectionError,
-        ) as exc:
+        lost = (requests.exceptions.ConnectionError, urllib3.exceptions.ProtocolError)
+        if isinstance(exc, (*lost, ConnectionError)):
             raise EngineUnavailable(
                 f"{action}: lost the Docker engine at {self.address}: {_root_cause(exc)}. "
                 f"{_SETUP_HINT}"
             ) from exc
-        except docker.errors.DockerException as exc:
+        if isinstance(exc, docker.errors.DockerException):
             raise EngineError(f"{action}: {exc}") from exc
 
     def _describe(self, container_id: str) -> str:
@@ -167,11 +269,19 @@ class EngineClient:
         """Read the project's containers, every local image (for reference -> id), the project's
         images, networks and volumes: a constant number of list calls, no per-object inspect."""
         with self._translate(f"observe project {project}"):
-            raw_containers = self._api.containers(all=True)
-            raw_images = self._api.images()
-            # Unfiltered (same number of calls): externals and name clashes matter too.
-            raw_networks = self._api.networks()
-            raw_volumes = self._api.volumes()
+            if self._raw is not None:  # the same requests as the SDK calls below
+                raw_containers = self._raw_get(
+                    "/containers/json", {"limit": -1, "all": 1, "size": 0, "trunc_cmd": 0}
+                )
+                raw_images = self._raw_get("/images/json", {"only_ids": 0, "all": 0})
+                raw_networks = self._raw_get("/networks")
+                raw_volumes = self._raw_get("/volumes")
+            else:
+                raw_containers = self._api.containers(all=True)
+                raw_images = self._api.images()
+                # Unfiltered (same number of calls): externals and name clashes matter too.
+                raw_networks = self._api.networks()
+                raw_volumes = self._api.volumes()
 
         owned: list[ObservedContainer] = []
         foreign: dict[str, str] = {}
@@ -259,3 +369,18 @@ def _root_cause(exc: BaseException) -> str:
             break
         exc = inner
     return str(exc) or type(exc).__name__
+
+
+def _status_error(
+    action: str,
+    status: int,
+    explanation: str,
+    conflict: Callable[[str], str] | None,
+    not_found: Callable[[str], str] | None,
+) -> EngineError:
+    """The project's error for an engine error answer (either path)."""
+    if status == 404:
+        return NotFound(not_found(explanation) if not_found else f"{action}: {explanation}")
+    if status == 409:
+        return Conflict(conflict(explanation) if conflict else f"{action}: {explanation}")
+    return EngineError(f"{action}: {explanation}")
