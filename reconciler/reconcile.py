@@ -49,6 +49,9 @@ def make_plan(spec: Spec, engine: Any, options: PlanOptions = PlanOptions()) -> 
     sources = build_sources(spec)
     state = engine.observe(spec.project)
     result = plan(spec, state, options, sources=sources)
+    if spec.warnings:
+        warned = tuple(p.render() for p in spec.warnings)
+        result = replace(result, warnings=(*warned, *result.warnings))
     return annotate(result, engine), state
 
 

@@ -22,7 +22,7 @@ def add_output_arg(p: argparse.ArgumentParser) -> None:
         "-o",
         "--output",
         choices=("text", "json"),
-        default="text",
+        default=argparse.SUPPRESS,  # the root parser's default: also accepted before COMMAND
         help="output format (json: for machines)",
     )
 
@@ -31,7 +31,19 @@ def add_project_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "-p",
         "--project",
+        default=argparse.SUPPRESS,  # the root parser's default: also accepted before COMMAND
         help="override the spec's project name (like docker compose -p)",
+    )
+
+
+def add_common_args(p: argparse.ArgumentParser) -> None:
+    """The options accepted both before and after the command name (cli.py declares them on
+    the root parser with their defaults; SUPPRESS here keeps a value given before COMMAND)."""
+    p.add_argument(
+        "--no-color",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="no colours even on a terminal (also NO_COLOR)",
     )
 
 
@@ -104,9 +116,7 @@ def validate(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         description="Check a spec and report every problem at once, with its location.",
     )
     add_spec_arg(p)
-    p.add_argument(
-        "-p", "--project", help="override the spec's project name (like docker compose -p)"
-    )
+    add_project_arg(p)
     add_output_arg(p)
     return p
 
@@ -281,4 +291,6 @@ COMMANDS: tuple[tuple[str, Declare], ...] = (
 def register_all(sub: argparse._SubParsersAction) -> None:
     """Declare every subcommand; the chosen one's name lands in `args.command_module`."""
     for name, declare in COMMANDS:
-        declare(sub).set_defaults(command_module=name)
+        parser = declare(sub)
+        parser.set_defaults(command_module=name)
+        add_common_args(parser)

@@ -38,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     if wants_json(args):
         body: dict = {"valid": spec is not None, "problems": [p.to_json() for p in problems]}
         if spec is not None:
+            body["warnings"] = [p.to_json() for p in spec.warnings]
             body["project"] = spec.project
             body["images"] = len(spec.images)
             body["containers"] = len(spec.containers)
@@ -48,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
             print(problem.render(), file=sys.stderr)
         print(f"{args.spec}: {_plural(len(problems), 'problem')}", file=sys.stderr)
         return 1
+    for warning in spec.warnings:
+        print(f"warning: {warning.render()}", file=sys.stderr)
     parts = [_plural(len(spec.images), "image"), _plural(len(spec.containers), "container")]
     if spec.networks:
         parts.append(_plural(len(spec.networks), "network"))

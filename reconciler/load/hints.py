@@ -8,6 +8,7 @@ messages (load/schema_messages.py), the normalisers (load/normalize/*) and load/
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -31,6 +32,40 @@ COMPOSE_NAMES = {
     "target": "container",
 }
 
+# Compose keys with no spec field of that name: what to write instead (by the key's parent:
+# "" for the top level, "container" for a container's keys).
+COMPOSE_HINTS = {
+    ("", "services"): (
+        "Compose's services are called containers in a spec; a Compose file, with top-level "
+        "services and no version: 1, is read as Compose"
+    ),
+    ("container", "expose"): (
+        "Compose's expose is not needed: containers on a shared network reach each other on "
+        'every port; to publish a port on the host write ports: ["8080:80"]'
+    ),
+    ("container", "network_mode"): (
+        "Compose's network_mode has no spec field: list the networks to join under networks; "
+        "host and container: modes are not supported"
+    ),
+    ("container", "volumes_from"): (
+        "Compose's volumes_from has no spec field: mount the same named volume in both "
+        'containers, volumes: ["data:/path"]'
+    ),
+    ("container", "links"): (
+        "Compose's links are not needed: containers on a shared network reach each other by "
+        "their key"
+    ),
+}
+
+
+def compose_hint(path: PathT, key: str) -> str | None:
+    """The hint for a Compose key at `path` (the parent of `key`), if it is one."""
+    if not path:
+        return COMPOSE_HINTS.get(("", key))
+    if len(path) == 2 and path[0] == "containers":
+        return COMPOSE_HINTS.get(("container", key))
+    return None
+
 
 def suggest(word: str, choices: Iterable[str]) -> str | None:
     """The choice `word` was probably meant to be (a close spelling or its Compose name)."""
@@ -47,6 +82,27 @@ def suggest(word: str, choices: Iterable[str]) -> str | None:
     return None
 
 
+def edit_distance(a: str, b: str) -> int:
+    """Edits (insert, delete, substitute, swap two neighbours) that turn `a` into `b`."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        row = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                row[j] = min(row[j], prev2[j - 2] + 1)
+        prev2, prev = prev, row
+    return prev[-1]
+
+
+def typo_of(word: str, choices: Iterable[str]) -> str | None:
+    """The choice `word` is a true typo of: one edit away (two for names over 5 letters)."""
+    limit = 1 if len(word) <= 5 else 2
+    best = min(((edit_distance(word, c), c) for c in choices), default=None)
+    return best[1] if best is not None and 0 < best[0] <= limit else None
+
+
 def quote_hint(doc: Document, path: PathT, value: Any) -> str | None:
     """The hint for a scalar that YAML turned into something other than a string."""
     mark = doc.mark_at(path)
@@ -55,6 +111,12 @@ def quote_hint(doc: Document, path: PathT, value: Any) -> str | None:
     if "$" in mark.raw:
         return None
     raw = mark.raw
+    if value is None and len(path) >= 2 and path[-2] == "env" and isinstance(path[-1], str):
+        key = path[-1]
+        return (
+            f"to take {key} from the environment, write env as a list with - {key}; "
+            f'for an empty value write {key}: ""'
+        )
     if value is None:
         return 'write "" for an empty string' if raw in ("", "~") else f'quote it: "{raw}"'
     if isinstance(value, bool):
@@ -93,10 +155,12 @@ def yaml_trap(doc: Document, path: PathT, value: Any) -> Problem | None:
 
 
 def type_problem(doc: Document, path: PathT, expected: str, value: Any) -> Problem:
-    """`must be <expected>, not <kind>`, with a quoting hint when YAML typed the text."""
-    return doc.problem(
-        path, f"must be {expected}, not {kind_of(value)}", quote_hint(doc, path, value)
-    )
+    """`must be <expected>, not <kind>`, with a quoting hint when YAML typed the text (or,
+    for one string where a list is expected, the list to write)."""
+    hint = quote_hint(doc, path, value)
+    if expected == "a list" and isinstance(value, str) and path and isinstance(path[-1], str):
+        hint = f"write {path[-1]}: {json.dumps([value])}"
+    return doc.problem(path, f"must be {expected}, not {kind_of(value)}", hint)
 
 
 def yaml_traps(doc: Document, data: Any) -> Iterable[tuple[PathT, Problem]]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,7 @@ def check_document(
     problems.extend(interp_problems)
     data = coerce_interpolated(data, interpolated)
     reported: set[PathT] = set(failed)
+    problems = [*doc.problems, *problems]
 
     for path, problem in yaml_traps(doc, data):
         problems.append(problem)
@@ -92,7 +94,10 @@ def check_document(
     problems.extend(p for p in semantics.run() if not _under(p.path, prefixes))
     problems = _dedupe(problems)
     problems.sort(key=Problem.sort_key)
-    return (None if problems else spec), problems
+    if problems:
+        return None, problems
+    warnings = tuple(sorted(semantics.warnings, key=Problem.sort_key))
+    return (replace(spec, warnings=warnings) if warnings else spec), problems
 
 
 # Fields that take a number or a boolean: a `${VAR}` there gives text, converted back here.

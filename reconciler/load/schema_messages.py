@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from reconciler.errors import Problem
-from reconciler.load.hints import suggest, type_problem
+from reconciler.load.hints import compose_hint, suggest, type_problem
 from reconciler.load.schema import is_valid, schema, validator
 from reconciler.load.source import Document, PathT, kind_of
 
@@ -137,7 +137,9 @@ def _convert(doc: Document, error: Any) -> list[_Found]:
             if key in allowed or any(re.search(p, key) for p in patterns):
                 continue
             guess = suggest(key, allowed)
-            hint = f'did you mean "{guess}"?' if guess else "expected one of: " + ", ".join(allowed)
+            hint = compose_hint(path, key) or (
+                f'did you mean "{guess}"?' if guess else "expected one of: " + ", ".join(allowed)
+            )
             problem = doc.problem((*path, key), "unknown key", hint, at_key=True)
             out.append(_Found((*path, key), problem, unknown_key=True))
         return out

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import Problem
-from reconciler.load.hints import suggest
+from reconciler.load.hints import suggest, typo_of
 from reconciler.load.normalize.scalars import reference_problem
 from reconciler.load.source import Document, PathT, render_path
 from reconciler.model import spec as S
@@ -33,6 +33,7 @@ class Semantics:
         self.spec = spec
         self.port_paths = port_paths  # container key -> path of each normalised port
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []  # located, but valid: shown by validate and plan
 
         def keys(section: str) -> list[str]:
             value = self.data.get(section)
@@ -44,6 +45,9 @@ class Semantics:
 
     def err(self, path: PathT, message: str, hint: str | None = None, at_key: bool = False) -> None:
         self.problems.append(self.doc.problem(path, message, hint, at_key))
+
+    def warn(self, path: PathT, message: str, hint: str | None = None) -> None:
+        self.warnings.append(self.doc.problem(path, message, hint))
 
     def raw(self, path: PathT) -> Any:
         value: Any = self.data
@@ -70,9 +74,18 @@ class Semantics:
         if image in self.image_keys:
             return
         why = reference_problem(image)
-        guess = suggest(image, self.image_keys) if self.image_keys else None
         bare = "/" not in image and ":" not in image and "@" not in image
-        if why is None and not (bare and guess):
+        guess = typo_of(image, self.image_keys) if bare else None
+        if guess is None and why is not None and self.image_keys:
+            guess = suggest(image, self.image_keys)
+        if why is None and guess is None:
+            if bare:
+                self.warn(
+                    path,
+                    f"{image!r} is not an images key: it will be pulled from the default "
+                    f"registry as docker.io/library/{image}:latest",
+                    f"declare images.{image}, or write {image}:latest if you mean that image",
+                )
             return
         if guess:
             hint = f'did you mean "{guess}"?'

@@ -64,6 +64,9 @@ class Document:
     data: Any
     # path -> (value node, key node or None); Marks are made from them on demand
     nodes: dict[PathT, tuple[Any, Any]] = field(default_factory=dict)
+    # problems that did not stop reading (duplicate keys: the first is kept), reported by
+    # load/loader.py's check_document with all the others
+    problems: list[Problem] = field(default_factory=list)
 
     @property
     def folder(self) -> Path:
@@ -205,7 +208,7 @@ def parse_document(text: str, absolute: Path, display: str) -> Document:
     builder = _Builder(display)
     data = builder.build(node, (), None)
     if builder.problems:
-        raise SpecError(builder.problems)
+        raise SpecError(builder.problems + builder.duplicates)
     if data is None:  # e.g. only comments after `---`
         raise _fail(display, "spec file is empty", hint="start with `version: 1` and `project:`")
     if not isinstance(data, dict):
@@ -218,7 +221,7 @@ def parse_document(text: str, absolute: Path, display: str) -> Document:
                 )
             ]
         )
-    return Document(absolute, display, data, builder.nodes)
+    return Document(absolute, display, data, builder.nodes, builder.duplicates)
 
 
 def _syntax_error(exc: yaml.MarkedYAMLError, text: str, display: str) -> SpecError:
@@ -271,6 +274,7 @@ class _Builder:
         self.display = display
         self.nodes: dict[PathT, tuple[Any, Any]] = {}
         self.problems: list[Problem] = []
+        self.duplicates: list[Problem] = []  # the first of each key is kept: not fatal
         self.count = 0
         self.active: set[int] = set()  # nodes being built (recursive alias detection)
         self.constructor = yaml.SafeLoader("")  # scalar constructors only
@@ -279,6 +283,7 @@ class _Builder:
         try:
             return self._build(node, path, key)
         except _TooBig:
+            self.duplicates = []
             self.problems = [
                 Problem(
                     f"the document expands to more than {MAX_NODES} values "
@@ -381,7 +386,7 @@ class _Builder:
     def _duplicate(self, key_node: yaml.Node, path: PathT, name: str) -> None:
         first = self.nodes[(*path, name)][1]
         where = f" (first at line {first.start_mark.line + 1})" if first else ""
-        self.problems.append(
+        self.duplicates.append(
             Problem(
                 f"duplicate key {name!r}{where}",
                 _loc(self.display, key_node.start_mark),

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.errors import Location
+from reconciler.errors import Location, Problem
 from reconciler.model.container_options import (
     DeployResources,
     Device,
@@ -270,6 +270,8 @@ class Spec:
     volumes: Mapping[str, VolumeSpec] = field(default_factory=dict)
     secrets: Mapping[str, FileSource] = field(default_factory=dict)  # top-level `secrets:`
     configs: Mapping[str, FileSource] = field(default_factory=dict)  # top-level `configs:`
+    # located warnings from validation (the spec is valid): validate and plan show them
+    warnings: tuple[Problem, ...] = field(default=(), compare=False)
 
     def image_reference(self, image: str) -> str:
         """The engine reference for a container's or commit's `image`: a key or a reference."""

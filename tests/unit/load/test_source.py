@@ -45,7 +45,11 @@ def test_keys_are_taken_as_written(tmp_path):
 
 
 def test_duplicate_keys(tmp_path):
-    assert problems(tmp_path, "a: 1\nb:\n  c: 1\n  c: 2\na: 3\n") == [
+    """A duplicate key does not stop reading (the first is kept): the loader reports it with
+    every other problem in the file."""
+    doc = doc_of(tmp_path, "a: 1\nb:\n  c: 1\n  c: 2\na: 3\n")
+    assert doc.data == {"a": 1, "b": {"c": 1}}
+    assert [p.render().replace(str(tmp_path) + "/", "") for p in doc.problems] == [
         "s.yaml:4:3: b.c: duplicate key 'c' (first at line 3)",
         "s.yaml:5:1: a: duplicate key 'a' (first at line 1)",
     ]

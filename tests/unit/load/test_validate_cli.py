@@ -77,10 +77,39 @@ def test_json_output(capsys, tmp_path, monkeypatch):
     assert json.loads(out) == {
         "valid": True,
         "problems": [],
+        "warnings": [],
         "project": "p",
         "images": 0,
         "containers": 0,
     }
+
+
+def test_bare_name_not_a_key_warns(capsys, tmp_path, monkeypatch):
+    """Issue 15 (1, 2): `ubuntu` next to the key `ubuntu-nginx` is a valid image, not a typo;
+    a bare name that is not a key is valid but warned about with its full reference."""
+    monkeypatch.chdir(tmp_path)
+    Path("s.yaml").write_text(
+        "version: 1\nproject: p\nimages:\n"
+        "  ubuntu-nginx: {commit: {from: ubuntu, run: [nginx]}}\n"
+        "containers:\n  web: {image: ubuntu-nginx}\n  old: {image: made}\n"
+    )
+    code, out, err = run(capsys, "validate", "s.yaml")
+    assert code == 0
+    assert out == "s.yaml: valid (project p: 1 image, 2 containers)\n"
+    assert err.splitlines() == [
+        "warning: s.yaml:4:33: images.ubuntu-nginx.commit.from: 'ubuntu' is not an images key: "
+        "it will be pulled from the default registry as docker.io/library/ubuntu:latest "
+        "(declare images.ubuntu, or write ubuntu:latest if you mean that image)",
+        "warning: s.yaml:7:16: containers.old.image: 'made' is not an images key: it will be "
+        "pulled from the default registry as docker.io/library/made:latest "
+        "(declare images.made, or write made:latest if you mean that image)",
+    ]
+    code, out, _ = run(capsys, "validate", "-o", "json", "s.yaml")
+    assert code == 0
+    assert [w["path"] for w in json.loads(out)["warnings"]] == [
+        "images.ubuntu-nginx.commit.from",
+        "containers.old.image",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -130,7 +130,64 @@ CASES = [
         "compose-services",
         H + "services:\n  web: {image: base}\n",
         [
-            'spec.yaml:3:1: services: unknown key (did you mean "containers"?)',
+            'spec.yaml:3:1: services: unknown key (Compose\'s services are called containers in a spec; a Compose file, with top-level services and no version: 1, is read as Compose)',
+        ],
+    ),
+    case(
+        "compose-expose",
+        H + "containers:\n  web:\n    image: busybox:1\n    expose: [80]\n",
+        [
+            "spec.yaml:6:5: containers.web.expose: unknown key (Compose's expose is not needed: containers on a shared network reach each other on every port; to publish a port on the host write ports: [\"8080:80\"])",
+        ],
+    ),
+    case(
+        "compose-network-mode",
+        H + "containers:\n  web:\n    image: busybox:1\n    network_mode: host\n",
+        [
+            "spec.yaml:6:5: containers.web.network_mode: unknown key (Compose's network_mode has no spec field: list the networks to join under networks; host and container: modes are not supported)",
+        ],
+    ),
+    case(
+        "compose-volumes-from",
+        H + "containers:\n  web:\n    image: busybox:1\n    volumes_from: [db]\n",
+        [
+            "spec.yaml:6:5: containers.web.volumes_from: unknown key (Compose's volumes_from has no spec field: mount the same named volume in both containers, volumes: [\"data:/path\"])",
+        ],
+    ),
+    case(
+        "ports-string",
+        H + 'containers:\n  web:\n    image: busybox:1\n    ports: "8080:80"\n',
+        [
+            'spec.yaml:6:12: containers.web.ports: must be a list, not a string (write ports: ["8080:80"])',
+        ],
+    ),
+    case(
+        "null-env-bare",
+        H + "containers:\n  web:\n    image: busybox:1\n    env:\n      FOO:\n",
+        [
+            'spec.yaml:7:11: containers.web.env.FOO: must be a string, not null (to take FOO from the environment, write env as a list with - FOO; for an empty value write FOO: "")',
+        ],
+    ),
+    case(
+        "null-env-word",
+        H + "containers:\n  web:\n    image: busybox:1\n    env:\n      FOO: null\n",
+        [
+            'spec.yaml:7:12: containers.web.env.FOO: must be a string, not null (to take FOO from the environment, write env as a list with - FOO; for an empty value write FOO: "")',
+        ],
+    ),
+    case(
+        "duplicate-key-and-others",
+        H + "containers:\n  web: {image: a}\n  web: {image: b}\n  x: {image: busybox:1, imag: 2}\n",
+        [
+            "spec.yaml:5:3: containers.web: duplicate key 'web' (first at line 4)",
+            'spec.yaml:6:25: containers.x.imag: unknown key (did you mean "image"?)',
+        ],
+    ),
+    case(
+        "image-key-typo-one-edit",
+        H + "images:\n  base: {pull: busybox:1}\ncontainers:\n  web: {image: bse}\n",
+        [
+            "spec.yaml:6:16: containers.web.image: unknown images key 'bse' (did you mean \"base\"? To use the image bse itself, write bse:latest)",
         ],
     ),
     case(
@@ -220,7 +277,7 @@ CASES = [
         "null-env",
         H + "containers:\n  web:\n    image: busybox:1\n    env: {EMPTY: }\n",
         [
-            'spec.yaml:6:18: containers.web.env.EMPTY: must be a string, not null (write "" for an empty string)',
+            'spec.yaml:6:18: containers.web.env.EMPTY: must be a string, not null (to take EMPTY from the environment, write env as a list with - EMPTY; for an empty value write EMPTY: "")',
         ],
     ),
     case(
