@@ -3,7 +3,9 @@
 
 A replacement stops the old container and renames it aside before creating the new one; if
 create, start, health or an exec hook fails, the new one is removed and the old one is renamed
-back and started, so a failure leaves the system as it was.
+back and started, so a failure leaves the system as it was. A new container with exec hooks
+runs as `<name>--hooks-<token>` until its hooks succeed and only then takes its name, so an
+apply killed before that leaves a container the next plan removes and creates again.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import shlex
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -19,7 +22,7 @@ from reconciler.errors import NotFound, ReconcilerError
 from reconciler.execute.context import RunContext
 from reconciler.execute.outcome import ChangeFailed, Result, Status
 from reconciler.execute.settle import settle
-from reconciler.model.labels import aside_name, config_hash, stamp
+from reconciler.model.labels import aside_name, config_hash, hooks_pending_name, stamp
 from reconciler.model.plan import Action, Change, ContainerIntent, Kind
 
 POLL_S = 0.1
@@ -107,6 +110,9 @@ def _create_and_start(
     anonymous volumes carried over from the old one are kept) and the error re-raised."""
     target = change.target
     labels = stamp(ctx.project, target.key, Kind.CONTAINER, config, target.replica)
+    pending = bool(intent.start and intent.hooks)  # named as pending until its hooks complete
+    if pending:
+        config = {**config, "name": hooks_pending_name(target.name, uuid.uuid4().hex)}
     cid: str = ctx.engine.create_container(
         config,
         labels,
@@ -120,6 +126,8 @@ def _create_and_start(
         ctx.engine.start_container(cid)
         settle(cid, target.name, intent.healthcheck, ctx)
         _run_hooks(intent, cid, ctx)
+        if pending:
+            ctx.engine.rename_container(cid, target.name)
     except ReconcilerError:
         with contextlib.suppress(ReconcilerError):
             ctx.engine.remove_container(cid, volumes=not carry)

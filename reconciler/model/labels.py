@@ -28,6 +28,9 @@ LABEL_BASES = "io.reconciler.base-images"  # JSON {reference: image id} it was m
 LABEL_REFERENCE = "io.reconciler.reference"  # the tag it was made under
 
 ASIDE_MARK = "--old-"  # a container renamed aside during a replacement: <name>--old-<id12>
+# A new container whose exec hooks have not completed yet runs as <name>--hooks-<token>; it is
+# renamed to <name> only once they succeed, so the name records whether they did (issue 16).
+HOOKS_MARK = "--hooks-"
 MANIFEST_LIMIT = 48 * 1024  # characters; beyond it the file list is left out of the label
 
 
@@ -87,6 +90,15 @@ def aside_name(name: str, container_id: str) -> str:
 
 def is_aside(name: str) -> bool:
     return ASIDE_MARK in name
+
+
+def hooks_pending_name(name: str, token: str) -> str:
+    return f"{name}{HOOKS_MARK}{token[:12]}"
+
+
+def hooks_pending(name: str) -> bool:
+    """A container created under a temporary name whose exec hooks never completed."""
+    return HOOKS_MARK in name
 
 
 # --- config hash ---------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from reconciler.errors import Problem
-from reconciler.model.labels import config_hash, is_aside
+from reconciler.model.labels import config_hash, hooks_pending, is_aside
 from reconciler.model.plan import Action, Change, ContainerIntent, Reason, Target
 from reconciler.model.spec import ContainerSpec, Spec, container_config, container_name
 from reconciler.model.state import ObservedContainer, State
@@ -187,6 +187,8 @@ def _settled(oc: ObservedContainer) -> bool:
 
 
 def _extra_reason(oc: ObservedContainer) -> str:
+    if hooks_pending(oc.name):
+        return "its exec hooks never completed (interrupted); it is created again"
     if is_aside(oc.name):
         return "leftover of an interrupted replacement"
     return "duplicate of this replica (name changed)"

@@ -17,6 +17,10 @@ same State shape the real adapter builds from its labels, records every call in 
 - `exits[name] = code`: the next container started under `name` exits with `code` at once.
 - `exec_results[(name, step0)] = (code, output)`: the result of an exec hook whose first word
   is `step0` (default (0, "")).
+
+A container created under a hooks-pending name (`<name>--hooks-<token>`, execute/containers.py)
+keeps that name in the fake's state (observe shows it), but calls are recorded and failures,
+health and exits looked up under `<name>`, and the rename that completes it is not recorded.
 """
 
 from __future__ import annotations
@@ -38,6 +42,11 @@ from reconciler.model.state import ObservedContainer, ObservedImage, State
 T = TypeVar("T")
 
 MUTATING = ("create", "start", "stop", "remove", "rename")
+
+def _base(name: str) -> str:
+    """`<name>` of a hooks-pending `<name>--hooks-<token>`; any other name as it is."""
+    return name.split(labels_mod.HOOKS_MARK, 1)[0]
+
 
 
 @dataclass
@@ -121,6 +130,7 @@ class FakeEngine:
 
     def _call(self, method: str, name: str) -> None:
         with self._lock:
+        name = _base(name)
             self.calls.append((method, name))
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -209,7 +219,7 @@ class FakeEngine:
                 volumes=volumes,
                 created=next(self._clock),
             )
-            self.create_kwargs[name] = {
+            self.create_kwargs[_base(name)] = {
                 "carry": dict(carry_volumes or {}),
                 "volume_names": volume_names,
                 "network_names": network_names,
@@ -220,11 +230,12 @@ class FakeEngine:
         self._call("start", self._name_of(cid))
         with self._lock:
             c = self._get(cid)
-            if c.name in self.exits:  # one-shot: a restored old container starts normally
-                c.status, c.exit_code = "exited", self.exits.pop(c.name)
+            base = _base(c.name)
+            if base in self.exits:  # one-shot: a restored old container starts normally
+                c.status, c.exit_code = "exited", self.exits.pop(base)
             else:
                 c.status, c.exit_code = "running", None
-                c.health_seq = list(self.health.pop(c.name, ["healthy"]))
+                c.health_seq = list(self.health.pop(base, ["healthy"]))
 
     def stop_container(self, cid: str, timeout: float | None = None) -> None:
         self._call("stop", self._name_of(cid))
@@ -239,7 +250,8 @@ class FakeEngine:
             self.containers.pop(cid, None)
 
     def rename_container(self, cid: str, new_name: str) -> None:
-        self._call("rename", f"{self._name_of(cid)}->{new_name}")
+        if _base(self._name_of(cid)) != new_name or self._name_of(cid) == new_name:
+            self._call("rename", f"{self._name_of(cid)}->{new_name}")
         with self._lock:
             c = self._get(cid)
             if new_name in self.names() and c.name != new_name:
@@ -281,7 +293,7 @@ class FakeEngine:
             if c.status != "running":
                 raise Conflict(f"container {name} is not running")
             c.execs.append(list(cmd))
-        return self.exec_results.get((name, cmd[0]), (0, ""))
+        return self.exec_results.get((_base(name), cmd[0]), (0, ""))
 
     def anonymous_volumes(self, cid: str) -> dict[str, str]:
         self._call("anonymous_volumes", self._name_of(cid))
