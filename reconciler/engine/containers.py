@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler.engine.diffs import user_changes
 from reconciler.engine.translate import (
     anonymous_mounts,
     container_create_body,
@@ -158,7 +159,11 @@ class ContainerOps(VolumeOps):
         """`docker diff`: (number of changed paths, the first `limit` of them)."""
         with self._translate(f"cannot list changes of container {container_id}"):
             changes = self._api.diff(container_id) or []
-        paths = [c.get("Path", "") for c in changes]
+            mounts = (
+                (self._api.inspect_container(container_id).get("Mounts") or []) if changes else []
+            )
+        kinds = [(str(c.get("Kind", "")), c.get("Path", "")) for c in changes]
+        paths = user_changes(kinds, [m.get("Destination", "") for m in mounts])
         return len(paths), paths[: max(0, limit)]
 
     def anonymous_volumes(self, container_id: str) -> dict[str, str]:
