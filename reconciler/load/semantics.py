@@ -207,6 +207,14 @@ class Semantics:
                 size = 1 if p.host_port_end is None else p.host_port_end - p.host_port + 1
                 if c.replicas == 0:
                     continue
+                if p.container_port_end is not None:  # a container range: fixed host ports
+                    if c.replicas > 1:
+                        self.err(path, "a container port range needs replicas: 1")
+                        continue
+                    for port in range(p.host_port, (p.host_port_end or p.host_port) + 1):
+                        owner = f"containers.{key}"
+                        taken.setdefault((p.protocol, port), []).append((p.host_ip, owner, path))
+                    continue
                 if p.host_port_end is None and c.replicas > 1:
                     self.err(
                         path,

@@ -32,6 +32,7 @@ class FileSource:
     environment: str | None = None  # the variable's name (its value is `content`)
     content: str | None = None  # the value of `environment`, or inline `content` (configs)
     digest: str = ""  # sha256 hex of the content (file or value): a change replaces users
+    host_path: str | None = None  # what is bind-mounted: `file`, or where `content` is written
     external: bool = False  # refused outside Swarm; kept so the error can name it
     location: Location | None = None
 

@@ -154,20 +154,8 @@ class ContainerSpec:
     name: str | None = None  # explicit container name (replicas == 1 only)
     hostname: str | None = None
     networks: tuple[NetworkAttachment, ...] = ()
-    location: Location | None = None  # where the key stands in the spec file
-
-
-@dataclass(frozen=True)
-class BuildSpec:
-    context: str  # absolute path
-    dockerfile: str = "Dockerfile"  # relative to context
-    args: Mapping[str, str] = field(default_factory=dict)
-    target: str | None = None
-    labels: Mapping[str, str] = field(default_factory=dict)
-
-
     # --- fields shared with Compose (issue 13), Compose's names; unset = default/empty -----
-    expose: tuple[str, ...] = ()  # "PORT/PROTO" or "START-END/PROTO", sorted, no duplicates
+    expose: tuple[str, ...] = ()  # "PORT/PROTO", ranges expanded, sorted, no duplicates
     secrets: tuple[FileUse, ...] = ()  # top-level `secrets:` keys, read-only bind mounts
     configs: tuple[FileUse, ...] = ()  # top-level `configs:` keys, read-only bind mounts
     stop_signal: str | None = None  # "SIGTERM", "SIGQUIT", "9", ... (upper-case names)
@@ -201,6 +189,18 @@ class BuildSpec:
     stdin_open: bool = False
     logging: Logging | None = None
     pull_policy: str | None = None  # one of PULL_POLICIES, for an image the spec does not declare
+    location: Location | None = None  # where the key stands in the spec file
+
+
+@dataclass(frozen=True)
+class BuildSpec:
+    context: str  # absolute path
+    dockerfile: str = "Dockerfile"  # relative to context
+    args: Mapping[str, str] = field(default_factory=dict)
+    target: str | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class CommitChanges:
     cmd: tuple[str, ...] | None = None
@@ -242,6 +242,9 @@ class NetworkSpec:
     labels: Mapping[str, str] = field(default_factory=dict)
     subnet: str | None = None
     external: bool = False
+    ipam: Ipam | None = None  # Compose's ipam (`subnet` is the short form of one pool)
+    driver_opts: Mapping[str, str] = field(default_factory=dict)
+    enable_ipv6: bool = False
     location: Location | None = None
 
 
@@ -255,9 +258,6 @@ class VolumeSpec:
     external: bool = False
     location: Location | None = None
 
-    ipam: Ipam | None = None  # Compose's ipam (`subnet` is the short form of one pool)
-    driver_opts: Mapping[str, str] = field(default_factory=dict)
-    enable_ipv6: bool = False
 
 @dataclass(frozen=True)
 class Spec:

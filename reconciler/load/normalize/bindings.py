@@ -6,6 +6,7 @@ string form or the long mapping form.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import Any
 
@@ -13,6 +14,7 @@ from reconciler.load.hints import type_problem
 from reconciler.load.normalize.fields import Fields
 from reconciler.load.normalize.scalars import (
     PROTOCOLS,
+    container_range,
     VOLUME_MODES,
     VOLUME_NAME_RE,
     host_ports,
@@ -24,6 +26,17 @@ from reconciler.load.normalize.scalars import (
 )
 from reconciler.load.source import PathT
 from reconciler.model import spec as S
+
+
+PROPAGATIONS = ("rprivate", "private", "rshared", "shared", "rslave", "slave")
+_MOUNT_WORDS = ("ro", "rw", "z", "Z", "nocopy", *PROPAGATIONS)
+
+
+def _is_options(text: str) -> bool:
+    """"ro", "rw,z", "Z", "nocopy", "ro,rshared": the options of a short-form mount."""
+    words = text.split(",")
+    modes = [w for w in words if w in VOLUME_MODES]
+    return all(w in _MOUNT_WORDS for w in words) and len(modes) <= 1 and len(set(words)) == len(words)
 
 
 class Bindings(Fields):
@@ -47,7 +60,8 @@ class Bindings(Fields):
                         type_problem(self.doc, (*path, "container"), "a port number", container)
                     )
                     return None
-                container_port = port_number(str(container), "container port")
+                is_range = isinstance(container, str) and "-" in container
+                container_port = 0 if is_range else port_number(str(container), "container port")
                 protocol = value.get("protocol", "tcp")
                 if protocol not in PROTOCOLS:
                     raise ValueError(f"invalid protocol {protocol!r}: expected tcp, udp or sctp")
@@ -70,6 +84,8 @@ class Bindings(Fields):
                     lo, hi = host_ports(str(host))
                     if hi == lo:
                         hi = None
+                if is_range:  # "8000-8009": a container port range
+                    return container_range(str(container), container, protocol, host_ip, lo, hi)
                 return S.PortBinding(container_port, protocol, host_ip, lo, hi)
             except ValueError as exc:
                 self.err(path, str(exc))
@@ -84,7 +100,7 @@ class Bindings(Fields):
             if len(parts) == 1:
                 source, target = None, parts[0]
             elif len(parts) == 2:
-                if parts[1] in VOLUME_MODES and parts[0].startswith("/"):
+                if _is_options(parts[1]) and parts[0].startswith("/"):
                     source, target, mode = None, parts[0], parts[1]
                 else:
                     source, target = parts
@@ -93,10 +109,23 @@ class Bindings(Fields):
             else:
                 self.err(path, f"invalid volume {value!r}: expected [SOURCE:]TARGET[:ro|rw]")
                 return None
-            if mode is not None and mode not in VOLUME_MODES:
-                self.err(path, f"invalid volume mode {mode!r}: expected ro or rw")
+            if mode is not None and not _is_options(mode):
+                self.err(
+                    path,
+                    f"invalid volume mode {mode!r}: expected ro or rw, and z, Z, nocopy or a "
+                    "propagation (rprivate, private, rshared, shared, rslave, slave), "
+                    "comma-separated",
+                )
                 return None
-            return self._mount(path, source, target, mode == "ro", None)
+            words = (mode or "").split(",")
+            options = {
+                "selinux": next((w for w in words if w in ("z", "Z")), None),
+                "propagation": next((w for w in words if w in PROPAGATIONS), None),
+                "nocopy": "nocopy" in words,
+                "create_host_path": False,  # spec v1 keeps its rule: the source must exist
+            }
+            mount = self._mount(path, source, target, "ro" in words, None)
+            return self._with_options(mount, options, path)
         if isinstance(value, dict):
             kind = value.get("type")
             if kind is not None and kind not in ("volume", "bind", "anonymous"):
@@ -112,9 +141,40 @@ class Bindings(Fields):
                     self.problems.append(type_problem(self.doc, (*path, k), "a string", v))
                     return None
             read_only = self.boolean(value, "read_only", path)
-            return self._mount(path, source or None, target, read_only, kind)
+            mount = self._mount(path, source or None, target, read_only, kind)
+            bind = self.mapping(value.get("bind"), (*path, "bind"))
+            volume = self.mapping(value.get("volume"), (*path, "volume"))
+            options = {
+                "selinux": self.opt_string(bind, "selinux", (*path, "bind")),
+                "propagation": self.opt_string(bind, "propagation", (*path, "bind")),
+                "create_host_path": self.boolean(bind, "create_host_path", (*path, "bind")),
+                "nocopy": self.boolean(volume, "nocopy", (*path, "volume")),
+            }
+            return self._with_options(mount, options, path)
         self.problems.append(type_problem(self.doc, path, "a string or a mapping", value))
         return None
+
+    def _with_options(
+        self, mount: S.Mount | None, options: dict[str, Any], path: PathT
+    ) -> S.Mount | None:
+        """Mount options: z/Z, propagation and create_host_path for binds, nocopy for volumes."""
+        if mount is None:
+            return None
+        if options["selinux"] not in (None, "z", "Z"):
+            self.err((*path, "bind", "selinux"), f"must be z or Z, not {options['selinux']!r}")
+            return None
+        if options["propagation"] not in (None, *PROPAGATIONS):
+            self.err(
+                (*path, "bind", "propagation"),
+                f"must be one of {', '.join(PROPAGATIONS)}, not {options['propagation']!r}",
+            )
+            return None
+        bind_only = ("selinux", "propagation", "create_host_path")
+        for key in bind_only if mount.kind != "bind" else ("nocopy",):
+            if options[key]:
+                self.err(path, f"{key} applies only to a {'volume' if key == 'nocopy' else 'bind'} mount")
+                return None
+        return dataclasses.replace(mount, **options)
 
     def _mount(self, path, source, target, read_only, kind) -> S.Mount | None:
         if not target.startswith("/"):

@@ -18,6 +18,8 @@ from reconciler.load.envfile import read_env_file
 from reconciler.load.hints import type_problem
 from reconciler.load.normalize.bindings import Bindings
 from reconciler.load.normalize.fields import Fields
+from reconciler.load.normalize.runtime import RuntimeFields
+from reconciler.load.normalize.runtime_values import parse_ip
 from reconciler.load.normalize.scalars import (
     CONTAINER_NAME_RE,
     HOSTNAME_RE,
@@ -34,6 +36,7 @@ class Containers(Fields):
     def __init__(self, doc: Document, environ: Mapping[str, str], problems: list[Problem]):
         super().__init__(doc, environ, problems)
         self.bindings = Bindings(doc, environ, problems)
+        self.runtime = RuntimeFields(doc, environ, problems)  # the fields shared with Compose
         self.port_paths: dict[str, list[PathT]] = {}  # container key -> path of each port
 
     def container(self, key: str, value: Any) -> S.ContainerSpec | None:
@@ -72,9 +75,12 @@ class Containers(Fields):
                 continue
             targets[mount.target] = i
             mounts.append(mount)
-        workdir = self.opt_string(d, "workdir", path)
+        wkey = "working_dir" if "working_dir" in d else "workdir"  # Compose's name, an alias
+        if "working_dir" in d and "workdir" in d:
+            self.err((*path, "working_dir"), "workdir and working_dir are the same: set one")
+        workdir = self.opt_string(d, wkey, path)
         if workdir is not None and not workdir.startswith("/"):
-            self.err((*path, "workdir"), f"must be an absolute path, not {workdir!r}")
+            self.err((*path, wkey), f"must be an absolute path, not {workdir!r}")
         name = self.opt_string(d, "name", path)
         if name is not None and not CONTAINER_NAME_RE.match(name):
             self.err(
@@ -130,6 +136,7 @@ class Containers(Fields):
             networks=self.networks_of(d.get("networks"), (*path, "networks")),
             location=self.loc(path),
         )
+        fields.update(self.runtime.read(d, path))
         if image is None:
             return None
         return S.ContainerSpec(**fields)
@@ -148,10 +155,16 @@ class Containers(Fields):
                     )
                     items = []
             for item, ipath in items:
+                required = True
+                if isinstance(item, dict):  # Compose's long form {path, required}
+                    required = self.boolean(item, "required", ipath, True)
+                    item, ipath = item.get("path"), (*ipath, "path")
                 name = self.string(item, ipath)
                 if name is None:
                     continue
                 file = Path(resolve_host_path(name, self.folder))
+                if not required and not file.exists():
+                    continue
                 if not file.is_file():
                     what = "is a directory" if file.is_dir() else "not found"
                     self.err(ipath, f"env file {what}: {file}")
@@ -203,7 +216,9 @@ class Containers(Fields):
             return ()
         for target, cond in value.items():
             cpath = (*path, target)
+            flags = {}
             if isinstance(cond, dict):
+                flags = {k: self.boolean(cond, k, cpath, k == "required") for k in ("restart", "required")}
                 cond, cpath = cond.get("condition", "started"), (*cpath, "condition")
             if cond is None:
                 cond = "started"
@@ -223,7 +238,7 @@ class Containers(Fields):
                     hint,
                 )
                 continue
-            out.append(S.Dependency(target, c))
+            out.append(S.Dependency(target, c, **flags))
         return tuple(out)
 
     def healthcheck(self, value: Any, path: PathT) -> S.Healthcheck | None:
@@ -264,6 +279,7 @@ class Containers(Fields):
             timeout=self.duration(d, "timeout", path),
             retries=self.integer(d, "retries", path, None, minimum=0),
             start_period=self.duration(d, "start_period", path),
+            start_interval=self.duration(d, "start_interval", path),
         )
 
     def networks_of(self, value: Any, path: PathT) -> tuple[S.NetworkAttachment, ...]:
@@ -293,5 +309,13 @@ class Containers(Fields):
                 for i, a in enumerate(aliases)
                 if self.string(a, (*path, key, "aliases", i)) is not None
             ]
-            out.append(S.NetworkAttachment(key, tuple(names)))
+            addresses = {}
+            for version, field_ in ((4, "ipv4_address"), (6, "ipv6_address")):
+                address = self.opt_string(o, field_, (*path, key))
+                if address is not None:
+                    try:
+                        addresses[field_] = parse_ip(address, version, field_)
+                    except ValueError as exc:
+                        self.err((*path, key, field_), str(exc))
+            out.append(S.NetworkAttachment(key, tuple(names), **addresses))
         return tuple(out)

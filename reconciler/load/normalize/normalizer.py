@@ -12,7 +12,9 @@ from typing import Any
 
 from reconciler.errors import Problem
 from reconciler.load.normalize.containers import Containers
+from reconciler.load.normalize.crossrefs import link_containers
 from reconciler.load.normalize.fields import Fields
+from reconciler.load.normalize.filesources import FileSources
 from reconciler.load.normalize.images import Images
 from reconciler.load.normalize.resources import Resources
 from reconciler.load.normalize.scalars import PROJECT_RE
@@ -88,6 +90,17 @@ class Normalizer(Fields):
         volumes = {}
         for key, value in self.section(data, "volumes"):
             volumes[key] = resources.volume(key, value)
+        sources = FileSources(*args, self.project)
+        files: dict[str, dict] = {"secrets": {}, "configs": {}}
+        for section, kind in (("secrets", "secret"), ("configs", "config")):
+            for key, value in self.section(data, section):
+                source = sources.source(kind, key, value)
+                if source is not None:
+                    files[section][key] = source
+        declared = {s: {k for k, _ in self.section(data, s)} for s in files}
+        containers = link_containers(
+            containers, files["secrets"], files["configs"], self.err, declared
+        )
         version = data.get("version", 1)
         return S.Spec(
             project=self.project,
@@ -97,4 +110,6 @@ class Normalizer(Fields):
             containers=containers,
             networks=networks,
             volumes=volumes,
+            secrets=files["secrets"],
+            configs=files["configs"],
         )

@@ -168,15 +168,29 @@ def parse_port(text: str) -> S.PortBinding:
                 f"invalid port {text!r}: expected [[HOST_IP:]HOST:]CONTAINER[/PROTOCOL] "
                 "(put an IPv6 host IP in brackets)"
             )
-    if "-" in container:
-        raise ValueError(
-            f"invalid port {text!r}: container port ranges are not supported; list each port"
-        )
-    container_port = port_number(container, "container port")
     lo, hi = host_ports(host) if host is not None else (None, None)
     if hi == lo and hi is not None:
         hi = None  # "8080-8080" is one port
+    if "-" in container:
+        return container_range(text, container, protocol, host_ip, lo, hi)
+    container_port = port_number(container, "container port")
     return S.PortBinding(container_port, protocol, host_ip, lo, hi)
+
+
+def container_range(
+    text: str, container: str, protocol: str, host_ip: str, lo: int | None, hi: int | None
+) -> S.PortBinding:
+    """A container port range "8000-8009" (host ports: none, or a range of the same size)."""
+    first, _, last = container.partition("-")
+    start, end = port_number(first, "container port"), port_number(last, "container port")
+    if end < start:
+        raise ValueError(f"invalid port {text!r}: the container range runs backwards")
+    if lo is not None and (hi or lo) - lo != end - start:
+        raise ValueError(
+            f"invalid port {text!r}: the host range must have as many ports as the container range"
+        )
+    end_or_none = end if end != start else None
+    return S.PortBinding(start, protocol, host_ip, lo, hi, container_port_end=end_or_none)
 
 
 def is_path_source(source: str) -> bool:
