@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from reconciler.errors import Location, Problem, SpecError
-from reconciler.load.source import read_text
+from reconciler.load.bounds import read_text
 
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "$": "$"}

@@ -6,8 +6,11 @@ location, and the scalar's original text so that validators can explain YAML 1.1
 such as `22:22` arriving as 1342).
 
 Safety: only the YAML core tags are accepted (no Python objects, no !!binary/!!set), the file
-size is bounded, duplicate keys are errors, and alias expansion is bounded by counting every
-node built (an alias bomb gets an error, not a hang); recursive aliases are errors.
+size is checked before anything is read, duplicate keys are errors, and before any node is
+built a scan of the parser's events bounds the nesting depth (MAX_DEPTH) and the number of
+nodes as written (MAX_WRITTEN: a 4 MB flow list is refused in well under a second, not
+composed into 600 MB of nodes); alias expansion is bounded by counting every node built (an
+alias bomb gets an error that says so, not a hang); recursive aliases are errors.
 Mapping keys are taken as written (`on:` is the key "on", not True). Merge keys (`<<: *x`)
 work as in Compose: keys written in the mapping win over merged ones.
 """
@@ -26,8 +29,8 @@ from typing import Any
 import yaml
 
 from reconciler.errors import Location, Problem, SpecError
+from reconciler.load.bounds import MAX_DEPTH, Loader, check_shape, fail, read_text
 
-MAX_BYTES = 4 * 1024 * 1024  # a spec bigger than this is certainly a mistake
 MAX_NODES = 100_000  # values built, counting each alias expansion again
 
 PathT = tuple[str | int, ...]
@@ -38,7 +41,8 @@ _MERGE = f"{_TAG}merge"
 _STR = f"{_TAG}str"
 _SIMPLE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
-_Loader: Any = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+_Loader = Loader
+_fail = fail
 
 
 @dataclass(frozen=True)
@@ -139,37 +143,6 @@ def _loc(display: str, mark: Any) -> Location:
     return Location(display, mark.line + 1, mark.column + 1)
 
 
-def _fail(display: str, message: str, line: int = 1, column: int = 1, hint=None) -> SpecError:
-    return SpecError([Problem(message, Location(display, line, column), "", hint)])
-
-
-def read_text(path: Path, display: str, what: str = "spec") -> str:
-    """Read a UTF-8 text file with a size bound; every failure is a located SpecError."""
-    try:
-        if path.is_dir():
-            raise _fail(display, f"{what} file is a directory, not a file")
-        with path.open("rb") as f:
-            data = f.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise _fail(display, f"{what} file not found") from None
-    except PermissionError:
-        raise _fail(display, f"{what} file is not readable (permission denied)") from None
-    except OSError as exc:
-        raise _fail(display, f"cannot read {what} file: {exc.strerror or exc}") from None
-    if len(data) > MAX_BYTES:
-        size = f"{MAX_BYTES // 2**20} MiB" if MAX_BYTES % 2**20 == 0 else f"{MAX_BYTES} bytes"
-        raise _fail(display, f"{what} file is larger than {size}")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        before = data[: exc.start]
-        line = before.count(b"\n") + 1
-        column = exc.start - (before.rfind(b"\n") + 1) + 1
-        raise _fail(
-            display, f"{what} file is not valid UTF-8 (byte 0x{data[exc.start]:02x})", line, column
-        ) from None
-
-
 def load_document(path: str | Path) -> Document:
     display = str(path)
     absolute = Path(path).expanduser().absolute()
@@ -193,6 +166,7 @@ def _gc_paused():
 
 
 def parse_document(text: str, absolute: Path, display: str) -> Document:
+    check_shape(text, display)
     loader = _Loader(text)
     try:
         try:
@@ -286,8 +260,8 @@ class _Builder:
             self.duplicates = []
             self.problems = [
                 Problem(
-                    f"the document expands to more than {MAX_NODES} values "
-                    "(an alias bomb?); refusing to expand it",
+                    f"aliases expand the document to more than {MAX_NODES} values "
+                    "(an alias bomb); refusing to expand it",
                     _loc(self.display, node.start_mark),
                 )
             ]
@@ -306,6 +280,9 @@ class _Builder:
         self.nodes[path] = (node, key)
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node, path)
+        if len(path) >= MAX_DEPTH:  # written shallow, nested deeper through aliases
+            self._problem(node, path, f"nesting deeper than {MAX_DEPTH} levels (through aliases)")
+            return None
         if id(node) in self.active:
             self._problem(node, path, "recursive YAML alias")
             return None

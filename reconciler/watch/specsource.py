@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from reconciler.errors import Problem, SpecError
+from reconciler.load.bounds import MAX_BYTES
 from reconciler.load.loader import load_spec
 from reconciler.load.normalize.scalars import resolve_host_path
 from reconciler.load.source import parse_document
@@ -52,15 +53,18 @@ class SpecSource:
     def _read_inputs(self) -> tuple[str | None, tuple[Path, ...]]:
         """(digest or None when the spec file cannot be read, env files named in it)."""
         try:
-            text = self.path.read_bytes()
+            text = _read_bounded(self.path)
         except OSError:
             return None, self.env_files
-        env_files = _env_files(text, self.path, self.display) or self.env_files
+        # a file over the size bound is hashed by its stat, never read or parsed (the loader
+        # refuses it with a located error); its env files stay those of the last good spec
+        env_files = _env_files(text, self.path, self.display) if text[:1] != b"\0" else None
+        env_files = env_files or self.env_files
         h = hashlib.sha256()
         for p in (self.path, self.path.parent / ".env", *env_files):
             h.update(str(p).encode() + b"\0")
             try:
-                h.update(text if p == self.path else p.read_bytes())
+                h.update(text if p == self.path else _read_bounded(p))
             except OSError:
                 h.update(b"\0missing")
             h.update(b"\0")
@@ -93,6 +97,14 @@ class SpecSource:
         except SpecError as exc:
             self.error = f"{len(exc.problems)} problem(s) in {self.display}"
             return "invalid", exc
+        except Exception as exc:  # no input file may end the watch loop: report, keep the last
+            self.error = f"internal error loading {self.display}"
+            problem = Problem(
+                f"internal error while loading the spec ({type(exc).__name__}: {exc}); "
+                "the last good spec stays in force",
+                None,
+            )
+            return "invalid", SpecError([problem])
         if self.spec is not None and spec.project != self.spec.project:
             changed = SpecError(
                 [
@@ -114,13 +126,23 @@ class SpecSource:
         return "changed", None
 
 
+def _read_bounded(path: Path) -> bytes:
+    """The file's bytes; for a file over MAX_BYTES (or not a regular file) a NUL-led stand-in
+    made from its stat, so that a change is still seen but nothing big is read."""
+    st = path.stat()
+    if st.st_size > MAX_BYTES or not os.path.isfile(path):
+        return f"\0{st.st_size}:{st.st_mtime_ns}:{st.st_ino}".encode()
+    with path.open("rb") as f:
+        return f.read(MAX_BYTES + 1)
+
+
 def _env_files(text: bytes, path: Path, display: str) -> tuple[Path, ...] | None:
     """The env files a spec names (containers.*.env_file), resolved beside the spec. None when
     the file does not parse. Names with ${VAR} are skipped (their folder is the spec's anyway,
     mostly); resync catches the rest."""
     try:
         doc = parse_document(text.decode("utf-8"), path, display)
-    except (SpecError, UnicodeDecodeError, ValueError):
+    except Exception:  # any file: the loader reports its problems, discovery just gives up
         return None
     containers = doc.data.get("containers") if isinstance(doc.data, dict) else None
     found: list[Path] = []
