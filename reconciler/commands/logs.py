@@ -8,6 +8,7 @@ container, until every container stops or Ctrl-C (a clean exit, status 0).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from reconciler.commands.common import connect, load
@@ -18,6 +19,8 @@ from reconciler.ui.output import use_color
 def run(args: argparse.Namespace) -> int:
     if args.tail is not None and args.tail < 0:
         args.tail = None
+    if args.spec and not args.files and not os.path.isfile(args.spec):
+        args.names, args.spec = [args.spec, *args.names], None  # `logs web`: a name, not SPEC
     spec = load(args)
     color = use_color(args)
     with connect() as engine:

@@ -12,7 +12,7 @@ import os
 import sys
 
 from reconciler.errors import Location, Problem, SpecError
-from reconciler.load.loader import load_spec
+from reconciler.load.inputs import Inputs, choose_files, load_inputs
 from reconciler.ui.output import print_json, wants_json
 
 
@@ -22,7 +22,17 @@ def _plural(n: int, word: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        spec = load_spec(args.spec, os.environ, args.project)
+        files, explicit = choose_files(args.spec, args.files, os.environ)
+    except SpecError as exc:
+        files, explicit = [], False
+        problems_found = exc.problems
+    shown = ", ".join(files) or "."
+    args.spec = shown
+    inputs = Inputs(files, explicit, args.project, args.env_files, args.profiles)
+    try:
+        if not files:
+            raise SpecError(problems_found)
+        spec, _ = load_inputs(inputs, os.environ)
         problems: list[Problem] = []
     except SpecError as exc:
         spec, problems = None, exc.problems

@@ -12,7 +12,7 @@ import sys
 import time
 from types import FrameType
 
-from reconciler.commands.common import connect
+from reconciler.commands.common import connect, inputs
 from reconciler.errors import ReconcilerError
 from reconciler.ui.output import use_color, wants_json
 from reconciler.watch.log import WatchLog
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     log = WatchLog(json_lines=wants_json(args), color=use_color(args, sys.stderr))
     log.verbose = args.verbose
     engine = connect()
-    watcher = Watcher(args.spec, engine, options, log, os.environ, args.project)
+    watcher = Watcher(inputs(args), engine, options, log, os.environ, args.project)
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         watcher.stop(signal.Signals(signum).name)

@@ -31,6 +31,14 @@ class InterpolationError(ValueError):
         self.hint = hint
 
 
+class UnsetVariable(InterpolationError):
+    """`${VAR}` or `$VAR` with VAR unset (Compose: a warning and an empty value)."""
+
+    def __init__(self, name: str, message: str, hint: str | None = None):
+        super().__init__(message, hint)
+        self.name = name
+
+
 def substitute(text: str, lookup: Callable[[str], str | None]) -> str:
     """Interpolate one string. Raises InterpolationError."""
     if "$" not in text:
@@ -112,7 +120,8 @@ def _value(name: str, op: str | None, word: str | None, lookup) -> str:
     value = lookup(name)
     if op is None:
         if value is None:
-            raise InterpolationError(
+            raise UnsetVariable(
+                name,
                 f"variable {name} is not set",
                 f"set it, give a default with ${{{name}:-default}}, or write $$ for a literal $",
             )

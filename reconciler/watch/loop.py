@@ -14,6 +14,7 @@ from typing import Any
 
 from reconciler.errors import PlanError, ReconcilerError
 from reconciler.execute.context import ExecOptions
+from reconciler.load.inputs import Inputs
 from reconciler.model.plan import Plan
 from reconciler.model.spec import Spec
 from reconciler.model.state import State
@@ -65,7 +66,7 @@ class Watcher:
 
     def __init__(
         self,
-        spec_path: str | Path,
+        spec_path: str | Path | Inputs,
         engine: Any,
         options: WatchOptions = WatchOptions(),
         log: WatchLog | None = None,

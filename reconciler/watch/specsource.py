@@ -1,6 +1,7 @@
-"""The spec file, the `.env` beside it and its env files as the watch loop sees them: loaded
-once at start (`SpecSource.load_initial`), re-read on every pass (`refresh`), hashed to tell
-a real change from a touch. The last good spec stays in force. Used by loop.Watcher."""
+"""The spec file, the `.env` beside it and its env files as the watch loop sees them (for
+Compose input also every file read: -f, override, extends and include files, --env-file):
+loaded once at start (`SpecSource.load_initial`), re-read on every pass (`refresh`), hashed to
+tell a real change from a touch. The last good spec stays in force. Used by loop.Watcher."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from reconciler.errors import Problem, SpecError
 from reconciler.load.bounds import MAX_BYTES
-from reconciler.load.loader import load_spec
+from reconciler.load.inputs import Inputs, load_inputs
 from reconciler.load.normalize.scalars import resolve_host_path
 from reconciler.load.source import parse_document
 from reconciler.model.spec import Spec
@@ -23,14 +24,20 @@ class SpecSource:
 
     def __init__(
         self,
-        path: str | Path,
+        path: str | Path | Inputs,
         environ: Mapping[str, str] | None = None,
         project: str | None = None,
     ) -> None:
-        self.display = str(path)
-        self.path = Path(os.path.abspath(os.path.expanduser(path)))
+        self.spec_inputs = path if isinstance(path, Inputs) else Inputs([str(path)], True, project)
+        self.display = self.spec_inputs.display
+        self.path = Path(os.path.abspath(os.path.expanduser(self.spec_inputs.files[0])))
         self.environ = os.environ if environ is None else environ
-        self.project_override = project
+        self.project_override = self.spec_inputs.project
+        # every file the last load read (Compose: -f, override, extends, include) and --env-file
+        self.read_files: tuple[Path, ...] = tuple(
+            Path(os.path.abspath(os.path.expanduser(f)))
+            for f in (*self.spec_inputs.files, *self.spec_inputs.env_files)
+        )
         self.spec: Spec | None = None
         self.generation = 0  # bumped whenever the spec in force changes
         self.digest: str | None = None  # of the inputs last read (good or bad)
@@ -38,7 +45,8 @@ class SpecSource:
         self.error: str | None = None  # why the file on disk is not in force (None: it is)
 
     def inputs(self) -> tuple[Path, ...]:
-        return (self.path, self.path.parent / ".env", *self.env_files)
+        extra = tuple(p for p in self.read_files if p != self.path)
+        return (self.path, self.path.parent / ".env", *self.env_files, *extra)
 
     def contexts(self) -> dict[Path, tuple[str, ...]]:
         """Build context folder -> the Dockerfile names built from it."""
@@ -61,7 +69,8 @@ class SpecSource:
         env_files = _env_files(text, self.path, self.display) if text[:1] != b"\0" else None
         env_files = env_files or self.env_files
         h = hashlib.sha256()
-        for p in (self.path, self.path.parent / ".env", *env_files):
+        extra = tuple(p for p in self.read_files if p != self.path and p not in env_files)
+        for p in (self.path, self.path.parent / ".env", *env_files, *extra):
             h.update(str(p).encode() + b"\0")
             try:
                 h.update(text if p == self.path else _read_bounded(p))
@@ -73,8 +82,13 @@ class SpecSource:
     def load_initial(self) -> Spec:
         """The first load: errors raise SpecError (watch does not start on a bad spec)."""
         digest, self.env_files = self._read_inputs()
-        spec = load_spec(self.display, self.environ, self.project_override)
+        spec = self._load()
         self.spec, self.digest, self.generation = spec, digest, 1
+        return spec
+
+    def _load(self) -> Spec:
+        spec, files = load_inputs(self.spec_inputs, self.environ)
+        self.read_files = tuple(dict.fromkeys((*self.read_files, *files)))
         return spec
 
     def refresh(self) -> tuple[str, SpecError | None]:
@@ -93,7 +107,7 @@ class SpecSource:
             return "same", None
         self.digest, self.env_files = digest, env_files
         try:
-            spec = load_spec(self.display, self.environ, self.project_override)
+            spec = self._load()
         except SpecError as exc:
             self.error = f"{len(exc.problems)} problem(s) in {self.display}"
             return "invalid", exc
