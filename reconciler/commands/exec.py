@@ -45,6 +45,10 @@ def split_command(args: argparse.Namespace) -> argparse.Namespace:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.spec and not args.files and not os.path.isfile(args.spec):
+        # `exec web -- sh` without SPEC: argparse took the name for SPEC (and `--` away)
+        args.command = [args.name, *args.command]
+        args.spec, args.name = None, args.spec
     args = split_command(args)
     env = {}
     for item in args.env:

@@ -8,13 +8,24 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
+from reconciler.commands.parsers_files import add_file_args, convert
+
 Declare = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], argparse.ArgumentParser]
 
 # --- shared options ------------------------------------------------------------------------------
 
 
-def add_spec_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("spec", metavar="SPEC", help="path to the spec file (YAML)")
+def add_spec_arg(p: argparse.ArgumentParser, short_file: bool = True) -> None:
+    """SPEC (optional: the folder's reconciler.yaml or Compose file) and the Compose inputs."""
+    p.add_argument(
+        "spec",
+        metavar="SPEC",
+        nargs="?",
+        help="the spec file: spec v1 or a Compose file (default: reconciler.yaml, compose.yaml, "
+        "compose.yml, docker-compose.yaml or docker-compose.yml in this folder)",
+    )
+    add_file_args(p, short_file)
+
 
 
 def add_output_arg(p: argparse.ArgumentParser) -> None:
@@ -251,7 +262,7 @@ def logs(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         description="Show the output of the project's containers, each line prefixed with its "
         "container name.",
     )
-    add_spec_arg(p)
+    add_spec_arg(p, short_file=False)  # -f is --follow here
     p.add_argument(
         "names", nargs="*", metavar="NAME", help="containers keys or container names (default all)"
     )
@@ -284,6 +295,7 @@ COMMANDS: tuple[tuple[str, Declare], ...] = (
     ("destroy", destroy),
     ("exec", exec_),
     ("logs", logs),
+    ("convert", convert),
     ("schema", schema),
 )
 
