@@ -35,13 +35,15 @@ need_packages=()
 ensure_packages() {
   command -v dockerd >/dev/null 2>&1 || need_packages+=(docker.io)
   command -v docker-registry >/dev/null 2>&1 || need_packages+=(docker-registry)
+  # docker-compose 1.29 (tests/integration/adopt: a project started by Compose is adopted)
+  command -v docker-compose >/dev/null 2>&1 || need_packages+=(docker-compose)
   [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx httpd \
     || need_packages+=(busybox-static)
   [ ${#need_packages[@]} -eq 0 ] && return 0
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
     die "missing: ${need_packages[*]}. Install Docker Engine, the Docker registry (distribution)
 and a static busybox with httpd, or run this script as root on Debian, where it installs
-them with apt-get (packages: docker.io docker-registry busybox-static)."
+them with apt-get (packages: docker.io docker-registry docker-compose busybox-static)."
   fi
   say "installing ${need_packages[*]} with apt-get"
   export DEBIAN_FRONTEND=noninteractive

@@ -24,9 +24,11 @@ from reconciler.buildctx.context import (
     file_digest,
     remember_digest,
     walk,
+    with_analysis,
 )
-from reconciler.buildctx.dockerfile import dockerfile_bases, with_label_instruction
+from reconciler.buildctx.dockerfile import with_label_instruction
 from reconciler.buildctx.dockerignore import DOCKERIGNORE
+from reconciler.buildctx.stages import analyse
 from reconciler.model.build import BuildSource
 from reconciler.model.spec import BuildSpec
 
@@ -66,7 +68,10 @@ def write_archive(build: BuildSpec, out: IO[bytes], labels: LabelsFn | None = No
     they are appended instead as one LABEL instruction to a copy of the Dockerfile inside the
     archive, which the archive's .dockerignore then hides from the context (the engine removes
     an ignored Dockerfile after reading it). With a `target` stage (the LABEL would land in the
-    last stage) they are left to the API: `api_labels`."""
+    last stage) they are left to the API: `api_labels`.
+
+    The Dockerfile sent has the stages the target does not need emptied (`FROM scratch`) and
+    no `# syntax=` directive (buildctx.stages); the source hash covers the file as written."""
     with open(dockerfile_path(build), "rb") as f:
         text = f.read()
     rel_df = dockerfile_in_context(build)
@@ -103,13 +108,15 @@ def write_archive(build: BuildSpec, out: IO[bytes], labels: LabelsFn | None = No
                 digest = reader.h.hexdigest()
                 remember_digest(entry.path, entry.st, digest)
                 files.append((entry.relpath, entry.st.st_mode, digest))
-        base = combine(sorted(files), build_inputs(build, text))
-        bases = dockerfile_bases(text.decode("utf-8", errors="replace"), build.args)
-        source = BuildSource(base.hash, base.manifest, base.inputs, bases)
+        source = with_analysis(combine(sorted(files), build_inputs(build, text)), text, build)
         wanted = dict(labels(source)) if labels is not None else {}
         name = rel_df
         api_labels: Mapping[str, str] = {}
         hidden: list[str] = []
+        sent = analyse(text.decode("utf-8", errors="surrogateescape"), build.args, build.target)
+        if sent.text.encode("utf-8", errors="surrogateescape") != text:  # stages emptied
+            text = sent.text.encode("utf-8", errors="surrogateescape")
+            name = None
         if wanted and not build.target:
             text = with_label_instruction(text, wanted)
             name = f".reconciler-dockerfile-{hashlib.sha256(text).hexdigest()[:12]}"

@@ -9,7 +9,7 @@ archive a build sends and hashes exactly those bytes. Public names:
 - `build_source(build)` / `build_sources(spec)` -> `BuildSource` (hash, manifest, inputs, the
   Dockerfile's FROM images)
 - `walk`, `file_digest`, `remember_digest`, `combine`, `build_inputs`, `dockerfile_path`,
-  `dockerfile_in_context`: the pieces buildctx.archive shares
+  `dockerfile_in_context`, `with_analysis`: the pieces buildctx.archive shares
 
 Which files are sent follows `.dockerignore` (buildctx.dockerignore). Hashing is cheap when
 nothing changed: file digests are cached by (path, size, mtime_ns, inode, ctime_ns), so a pass
@@ -27,8 +27,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.buildctx.dockerfile import dockerfile_bases
 from reconciler.buildctx.dockerignore import effective_rules, load_rules, matches, may_reinclude
+from reconciler.buildctx.stages import analyse
 from reconciler.model.build import BuildSource
 from reconciler.model.spec import BuildSpec, Spec
 
@@ -173,8 +173,21 @@ def build_source(build: BuildSpec) -> BuildSource:
     rel_df = dockerfile_in_context(build) or build.dockerfile
     files = context_files(build.context, rel_df)
     source = combine(files, build_inputs(build, text))
-    bases = dockerfile_bases(text.decode("utf-8", errors="replace"), build.args)
-    return BuildSource(source.hash, source.manifest, source.inputs, bases)
+    return with_analysis(source, text, build)
+
+
+def with_analysis(source: BuildSource, text: bytes, build: BuildSpec) -> BuildSource:
+    """The source with what the Dockerfile's stage analysis adds: the FROM images the target's
+    stages need, a `# syntax=` directive, a heredoc's line."""
+    found = analyse(text.decode("utf-8", errors="replace"), build.args, build.target)
+    return BuildSource(
+        source.hash,
+        source.manifest,
+        source.inputs,
+        found.bases,
+        syntax=found.syntax,
+        heredoc_line=found.heredoc_line,
+    )
 
 
 def source_hash(build: BuildSpec) -> tuple[str, dict[str, str]]:

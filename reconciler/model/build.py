@@ -16,3 +16,5 @@ class BuildSource:
     inputs: Mapping[str, str] = field(default_factory=dict)  # dockerfile/args/target/labels
     bases: tuple[str, ...] = ()  # images named by FROM / COPY --from (stages removed)
     error: str | None = None  # why the context could not be read (a plan error)
+    syntax: str | None = None  # a `# syntax=` directive (dropped: no frontend is fetched)
+    heredoc_line: int | None = None  # 1-based line of a heredoc in a needed stage

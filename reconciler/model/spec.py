@@ -18,6 +18,7 @@ from reconciler.model.container_options import (
     FileSource,
     FileUse,
     Ipam,
+BUILDERS = ("auto", "classic", "buildkit")  # build.builder
     Logging,
     Ulimit,
 )
@@ -208,6 +209,14 @@ class CommitChanges:
     env: Mapping[str, str] = field(default_factory=dict)
     workdir: str | None = None
     expose: tuple[str, ...] = ()  # "8080" or "8080/udp"
+    # How the image is built (not part of the source hash: they do not define the image).
+    builder: str = "auto"  # auto | classic | buildkit (BUILDERS)
+    cache_from: tuple[str, ...] = ()
+    secrets: Mapping[str, str] = field(default_factory=dict)  # id -> absolute file (BuildKit)
+    ssh: tuple[str, ...] = ()  # "default" or "id=path" (BuildKit)
+    network: str | None = None  # the network RUN steps use: default | host | none
+    extra_hosts: tuple[str, ...] = ()  # "host:ip"
+    shm_size: int | None = None  # bytes of /dev/shm for RUN steps
     user: str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
 

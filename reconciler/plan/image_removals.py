@@ -15,7 +15,8 @@ from reconciler.model.labels import LABEL_KIND, LABEL_NAME, LABEL_PROJECT, LABEL
 from reconciler.model.plan import Action, Change, ImageRemovalIntent, Reason, Target
 from reconciler.model.spec import Spec
 from reconciler.model.state import ObservedImage, State, normalise_reference
-from reconciler.plan.images import NAMES_SHOWN, base_keys
+from reconciler.plan.image_reasons import NAMES_SHOWN
+from reconciler.plan.images import base_keys
 
 
 def is_owned_image(image: ObservedImage, project: str) -> bool:

@@ -8,7 +8,9 @@ buildcontext.build_sources(); its result comes in as `sources` (image key -> Bui
   replaced only if the pulled ID differs: conditional replacement); `never` with the image
   absent is a located plan error. References that containers or commits name directly (not
   images keys) are pulled when missing.
-- build: rebuilt when absent, when the source hash label differs (the reason names the
+- build: a FROM image of the target's stages that is neither present nor made by the spec is
+  pulled on demand by the build (said in the reason). Rebuilt when absent, when the source
+  hash label differs (the reason names the
   changed files from the manifest label), or when an image it builds FROM changed ID. When
   a base is itself pending in this plan the build is conditional: the executor rebuilds only
   if the base's new ID differs from the one recorded.
@@ -44,8 +46,8 @@ from reconciler.model.plan import (
 )
 from reconciler.model.spec import CommitSpec, ImageSpec, Spec
 from reconciler.model.state import ObservedImage, State, normalise_reference
+from reconciler.plan.image_reasons import describe_source_change
 
-NAMES_SHOWN = 3
 MAKE_ACTIONS = (Action.PULL, Action.BUILD, Action.COMMIT)
 
 
@@ -232,8 +234,23 @@ def plan_build(
     pending_bases = [b for b in bases if (k := by_ref.get(normalise_reference(b))) and k in pending]
 
     def build(reason: str, **kw: Any) -> Change:
-        _check_bases(spec, image, bases, state, by_ref, errors)
-        return Change(Action.BUILD, target, reason, before, after, depends_on=deps, **kw)
+        pulled = [
+            ref
+            for ref in bases
+            if not by_ref.get(normalise_reference(ref)) and not state.image_id(ref)
+        ]
+        if pulled:
+            reason += f"; FROM {', '.join(pulled)} pulled on demand"
+        return Change(
+            Action.BUILD,
+            target,
+            reason,
+            before,
+            after,
+            depends_on=deps,
+            warnings=_source_warnings(image, source),
+            **kw,
+        )
 
     if present is None:
         return build("missing locally")
@@ -272,20 +289,15 @@ def plan_build(
     return Change(Action.UNCHANGED, target, "up to date", before, after, cause=Reason.UP_TO_DATE)
 
 
-def _check_bases(spec, image, bases, state, by_ref, errors) -> None:
-    """A build never pulls: every FROM image must be present or made by the spec."""
-    for ref in bases:
-        if by_ref.get(normalise_reference(ref)) or state.image_id(ref):
-            continue
-        errors.append(
-            Problem(
-                f"the Dockerfile builds FROM {ref}, which is not present locally and not an "
-                "image of this spec; builds never pull: add it under `images:` "
-                f"(e.g. `base: {{pull: {ref}}}`) or load it first",
-                image.location,
-                f"images.{image.key}.build",
-            )
-        )
+def _source_warnings(image: ImageSpec, source: Any) -> tuple[str, ...]:
+    syntax = getattr(source, "syntax", None)
+    if not syntax:
+        return ()
+    return (
+        f"images.{image.key}: the Dockerfile's `# syntax={syntax}` directive is ignored: "
+        "reconciler never fetches a Dockerfile frontend image; the engine's built-in "
+        "frontend builds it",
+    )
 
 
 def _before(present: ObservedImage | None, ref: str) -> dict[str, Any] | None:
@@ -296,38 +308,6 @@ def _before(present: ObservedImage | None, ref: str) -> dict[str, Any] | None:
         "id": present.id,
         "source_hash": present.labels.get(LABEL_SOURCE_HASH),
     }
-
-
-def describe_source_change(labels: Mapping[str, str], source: Any) -> str:
-    """Why the source hash differs, from the manifest label: the changed files first."""
-    old = decode_manifest(labels.get(LABEL_MANIFEST))
-    if old is None:
-        return "source changed"
-    parts: list[str] = []
-    old_files = old.get("files")
-    if isinstance(old_files, dict):
-        new_files = dict(source.manifest)
-        changed = sorted(
-            p for p in set(old_files) | set(new_files) if old_files.get(p) != new_files.get(p)
-        )
-        if changed:
-            shown = ", ".join(changed[:NAMES_SHOWN])
-            more = f" and {len(changed) - NAMES_SHOWN} more" if len(changed) > NAMES_SHOWN else ""
-            parts.append(f"source changed: {shown}{more}")
-    old_inputs = old.get("inputs") or {}
-    names = {
-        "dockerfile": "Dockerfile changed",
-        "dockerfile_path": "dockerfile changed",
-        "args": "build args changed",
-        "target": "build target changed",
-        "labels": "build labels changed",
-    }
-    for field, text in names.items():
-        if old_inputs.get(field) != source.inputs.get(field) and not (
-            field == "dockerfile" and any(p.startswith("source changed") for p in parts)
-        ):
-            parts.append(text)
-    return "; ".join(parts) or "source changed"
 
 
 def plan_commit(

@@ -6,10 +6,12 @@ load/semantics.py.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from reconciler.load.hints import type_problem
 from reconciler.load.normalize.fields import ProjectFields
+from reconciler.load.normalize.runtime_values import parse_extra_host, parse_size
 from reconciler.load.normalize.scalars import (
     PROTOCOLS,
     port_number,
@@ -97,7 +99,56 @@ class Images(ProjectFields):
             args=self.str_map(d.get("args"), (*path, "args")),
             target=self.opt_string(d, "target", path),
             labels=self.str_map(d.get("labels"), (*path, "labels")),
+            **self.build_options(path, d),
         )
+
+    def build_options(self, path: PathT, d: Mapping[str, Any]) -> dict[str, Any]:
+        """How the image is built: builder, cache_from, secrets, ssh, network, extra_hosts,
+        shm_size (BuildSpec's fields of the same names)."""
+        out: dict[str, Any] = {}
+        builder = self.opt_string(d, "builder", path)
+        if builder is not None and builder not in S.BUILDERS:
+            self.err((*path, "builder"), f"must be one of {', '.join(S.BUILDERS)}, not {builder!r}")
+        elif builder is not None:
+            out["builder"] = builder
+        for key in ("cache_from", "ssh"):
+            if d.get(key) is not None:
+                out[key] = self.string_list(d[key], (*path, key))
+        if d.get("secrets") is not None:
+            secrets = self.str_map(d["secrets"], (*path, "secrets"), allow_list=False)
+            out["secrets"] = {k: resolve_host_path(v, self.folder) for k, v in secrets.items()}
+        network = self.opt_string(d, "network", path)
+        if network is not None:
+            out["network"] = network
+        hosts: list[str] = []
+        for i, item in enumerate(
+            self.string_list(d.get("extra_hosts") or [], (*path, "extra_hosts"))
+        ):
+            try:
+                hosts.append(parse_extra_host(item))
+            except ValueError as exc:
+                self.err((*path, "extra_hosts", i), str(exc))
+        if hosts:
+            out["extra_hosts"] = tuple(hosts)
+        for key in ("secrets", "ssh"):
+            if out.get(key) and out.get("builder") == "classic":
+                self.err((*path, key), f"build.{key} needs BuildKit; `builder: classic` has none")
+        if d.get("shm_size") is not None:
+            try:
+                out["shm_size"] = parse_size(d["shm_size"], "shm_size")
+            except ValueError as exc:
+                self.err((*path, "shm_size"), str(exc))
+        return out
+
+    def string_list(self, value: Any, path: PathT) -> tuple[str, ...]:
+        """A list of strings (a single string is a list of one)."""
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            self.problems.append(type_problem(self.doc, path, "a list of strings", value))
+            return ()
+        found = (self.string(item, (*path, i)) for i, item in enumerate(value))
+        return tuple(s for s in found if s is not None)
 
     def commit(self, path: PathT, value: Any) -> S.CommitSpec | None:
         d = self.mapping(value, path)

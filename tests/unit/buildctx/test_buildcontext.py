@@ -15,7 +15,8 @@ import pytest
 from reconciler.buildctx import context as buildctx_context
 from reconciler.buildctx.archive import write_archive
 from reconciler.buildctx.context import build_sources, context_files, source_hash
-from reconciler.buildctx.dockerfile import dockerfile_bases, with_label_instruction
+from reconciler.buildctx.dockerfile import with_label_instruction
+from reconciler.buildctx.stages import dockerfile_bases
 from reconciler.buildctx.dockerignore import excluded_by, is_excluded, parse_dockerignore
 from reconciler.model.spec import BuildSpec
 
@@ -206,7 +207,8 @@ def test_build_sources_reports_unreadable_contexts(tmp_path):
 
 DOCKERFILE_BASES = [
     ("FROM a:1\nRUN x\n", ("a:1",)),
-    ("from a:1 AS build\nFROM build\nFROM scratch\n", ("a:1",)),
+    ("from a:1 AS build\nFROM build\nFROM scratch\n", ()),  # the last stage needs no other
+    ("from a:1 AS build\nFROM build\n", ("a:1",)),
     (
         "FROM --platform=linux/amd64 a:1 as b\nCOPY --from=b /x /y\nCOPY --from=c:2 /x /y\n",
         ("a:1", "c:2"),

@@ -318,11 +318,21 @@ def test_build_from_another_image_of_the_spec_waits_for_it_and_is_conditional():
     assert builds["base"].reason == "build args changed"
 
 
-def test_build_from_a_missing_image_is_a_located_plan_error():
+def test_build_from_a_missing_image_pulls_it_on_demand():
     world = World([WEB], sources={"web": source(bases=("nowhere/x:1",))})
-    (problem,) = world.plan().errors
-    assert problem.path == "images.web.build"
-    assert "FROM nowhere/x:1" in problem.message and "never pull" in problem.message
+    plan = world.plan()
+    assert not plan.errors
+    (change,) = [c for c in plan.changes if c.target.key == "web"]
+    assert change.action is Action.BUILD
+    assert "FROM nowhere/x:1 pulled on demand" in change.reason
+
+
+def test_a_syntax_directive_is_ignored_with_a_warning():
+    src = BuildSource(hash="h", bases=("stand-in/busybox:latest",), syntax="docker/dockerfile:1")
+    plan = World([WEB], sources={"web": src}).plan()
+    (change,) = [c for c in plan.changes if c.target.key == "web"]
+    assert change.action is Action.BUILD
+    assert any("syntax=docker/dockerfile:1" in w and "never fetches" in w for w in change.warnings)
 
 
 def test_unreadable_context_is_a_plan_error():
