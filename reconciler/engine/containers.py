@@ -22,6 +22,7 @@ from reconciler.engine.translate import (
     container_name,
     observed_container,
 )
+from reconciler.engine.translate_options import endpoint_addresses
 from reconciler.engine.volumes import VolumeOps
 from reconciler.errors import Conflict, EngineError, NotFound
 from reconciler.model.state import ObservedContainer
@@ -70,13 +71,21 @@ class ContainerOps(VolumeOps):
             conflict=lambda e: f"{action}: the name {name} is already in use ({e})",
             not_found=lambda e: f"{action}: image {config['image']} not found ({e})",
         ):
-            created = self._api.create_container_from_config(body, name=name)
+            created = self._api.create_container_from_config(
+                body, name=name, platform=config.get("platform")
+            )
         container_id = created["Id"]
+        addresses = endpoint_addresses(config, network_names or {})
         for network, aliases in networks[1:]:
+            fixed = addresses.get(network, {})
             try:
                 with self._translate(f"cannot connect container {name} to network {network}"):
                     self._api.connect_container_to_network(
-                        container_id, network, aliases=aliases or None
+                        container_id,
+                        network,
+                        aliases=aliases or None,
+                        ipv4_address=fixed.get("IPv4Address"),
+                        ipv6_address=fixed.get("IPv6Address"),
                     )
             except EngineError:
                 with contextlib.suppress(EngineError):

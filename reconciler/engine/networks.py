@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.engine.client import EngineClient
+from reconciler.engine.translate_options import network_create_options
 from reconciler.errors import Conflict, EngineError, NotFound
 
 
@@ -25,11 +26,15 @@ class NetworkOps(EngineClient):
         labels: Mapping[str, str] | None = None,
         internal: bool = False,
         subnet: str | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> str:
-        """Create a network; returns its id. Name in use -> Conflict."""
+        """Create a network; returns its id. Name in use -> Conflict. `options`: the
+        config's ipam, driver_opts and enable_ipv6 (model/container_options.network_options)."""
         from docker.types import IPAMConfig, IPAMPool
 
+        extra = network_create_options(options)
         ipam = IPAMConfig(pool_configs=[IPAMPool(subnet=subnet)]) if subnet else None
+        ipam = extra.pop("ipam", ipam)
         action = f"cannot create network {name}"
         with self._translate(action):
             created = self._api.create_network(
@@ -39,6 +44,7 @@ class NetworkOps(EngineClient):
                 internal=internal,
                 ipam=ipam,
                 check_duplicate=True,
+                **extra,
             )
         return created["Id"]
 

@@ -169,6 +169,7 @@ class NetworksPort(Protocol):
         labels: Mapping[str, str] | None = None,
         internal: bool = False,
         subnet: str | None = None,
+        options: Mapping[str, Any] | None = None,  # ipam, driver_opts, enable_ipv6 (issue 13)
     ) -> str: ...
 
     def remove_network(self, name: str) -> None: ...

@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler.engine.translate_options import add_options, endpoint_addresses
 from reconciler.model.labels import (
     LABEL_CONFIG,
     LABEL_CONFIG_HASH,
@@ -137,6 +138,10 @@ def container_create_body(
         host_config["NetworkMode"] = first
         endpoint: dict[str, Any] = {"Aliases": aliases} if aliases else {}
         body["NetworkingConfig"] = {"EndpointsConfig": {first: endpoint}}
+        addresses = endpoint_addresses(config, network_names)  # fixed ipv4/ipv6_address
+        if first in addresses:
+            endpoint["IPAMConfig"] = addresses[first]
+    add_options(config, body)  # the fields shared with Compose, when set (issue 13)
     return body, networks
 
 
@@ -149,6 +154,8 @@ def healthcheck_body(healthcheck: Mapping[str, Any]) -> dict[str, Any]:
         result["StartPeriod"] = round(healthcheck["start_period"] * _NS)
     if healthcheck.get("retries") is not None:
         result["Retries"] = int(healthcheck["retries"])
+    if healthcheck.get("start_interval") is not None:  # API >= 1.44; older engines ignore it
+        result["StartInterval"] = round(healthcheck["start_interval"] * _NS)
     return result
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from reconciler.errors import NotFound, ReconcilerError
 from reconciler.execute.context import RunContext
+from reconciler.execute.filesources import write_sources
 from reconciler.execute.outcome import ChangeFailed, Result, Status
 from reconciler.execute.settle import settle
 from reconciler.model.labels import aside_name, config_hash, hooks_pending_name, stamp
@@ -113,6 +114,7 @@ def _create_and_start(
     pending = bool(intent.start and intent.hooks)  # named as pending until its hooks complete
     if pending:
         config = {**config, "name": hooks_pending_name(target.name, uuid.uuid4().hex)}
+    write_sources(ctx.spec, config)  # secret/config files from environment or content
     cid: str = ctx.engine.create_container(
         config,
         labels,

@@ -48,7 +48,14 @@ def _create(ctx: RunContext, change: Change, config: Mapping[str, Any]) -> None:
         ),
         internal=bool(config.get("internal")),
         subnet=config.get("subnet"),
+        **_options(config),
     )
+
+
+def _options(config: Mapping[str, Any]) -> dict[str, Any]:
+    """ipam, driver_opts and enable_ipv6, passed only when the config has any (issue 13)."""
+    options = {k: config[k] for k in ("ipam", "driver_opts", "enable_ipv6") if k in config}
+    return {"options": options} if options else {}
 
 
 def _replace(ctx: RunContext, change: Change) -> int:

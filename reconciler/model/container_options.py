@@ -139,3 +139,91 @@ class Ipam:
             "config": [p.to_dict() for p in self.config],
             "options": dict(sorted(self.options.items())),
         }
+
+
+# --- the config hash ---------------------------------------------------------------------------
+
+
+def options_config(spec: Any, container: Any, container_name: Any) -> dict[str, Any]:
+    """The part of model/spec.container_config for the fields above (`spec` is a Spec,
+    `container` a ContainerSpec, `container_name` model/spec.container_name, for the engine
+    name of `service:KEY`: passed in, as this module cannot import spec). Only fields that are set
+    appear, so the hash of a container that uses none of them is what it was before;
+    order-insensitive lists are sorted (the loader already sorted them; sorted again so a
+    ContainerSpec built elsewhere, e.g. from Compose, hashes the same)."""
+    c = container
+    deploy = c.deploy or DeployResources()
+    values: dict[str, Any] = {
+        "expose": sorted(c.expose),
+        "stop_signal": c.stop_signal,
+        "cap_add": sorted(c.cap_add),
+        "cap_drop": sorted(c.cap_drop),
+        "privileged": c.privileged,
+        "security_opt": sorted(c.security_opt),
+        "read_only": c.read_only,
+        "tmpfs": dict(sorted(c.tmpfs.items())),
+        "devices": sorted((d.to_dict() for d in c.devices), key=lambda d: d["container"]),
+        "sysctls": dict(sorted(c.sysctls.items())),
+        "ulimits": [[u.name, u.soft, u.hard] for _, u in sorted(c.ulimits.items())],
+        "shm_size": c.shm_size,
+        "mem_limit": c.mem_limit if c.mem_limit is not None else deploy.limits.memory,
+        "memswap_limit": c.memswap_limit,
+        "mem_reservation": (
+            c.mem_reservation if c.mem_reservation is not None else deploy.reservations.memory
+        ),
+        "cpus": c.cpus if c.cpus is not None else deploy.limits.cpus,
+        "cpu_reservation": deploy.reservations.cpus,  # Swarm only; hashed all the same
+        "cpu_shares": c.cpu_shares,
+        "cpuset": c.cpuset,
+        "pids_limit": c.pids_limit if c.pids_limit is not None else deploy.limits.pids,
+        "extra_hosts": sorted(c.extra_hosts),
+        "dns": list(c.dns),  # order matters
+        "dns_search": list(c.dns_search),  # order matters
+        "dns_opt": sorted(c.dns_opt),
+        "network_mode": _network_mode(spec, c.network_mode, container_name),
+        "mac_address": c.mac_address,
+        "platform": c.platform,
+        "runtime": c.runtime,
+        "tty": c.tty,
+        "stdin_open": c.stdin_open,
+        "logging": c.logging.to_dict() if c.logging else None,
+    }
+    for kind in ("secrets", "configs"):
+        uses = getattr(c, kind)
+        known = getattr(spec, kind)
+        values[kind] = sorted(
+            (_file_config(use, known.get(use.source)) for use in uses), key=lambda u: u["target"]
+        )
+    return {k: v for k, v in values.items() if v not in (None, False, [], {})}
+
+
+def _network_mode(spec: Any, mode: str | None, container_name: Any) -> str | None:
+    if mode and mode.startswith("service:"):  # the first replica of that container
+        other = spec.containers.get(mode.partition(":")[2])
+        return "container:" + container_name(spec.project, other, 1) if other else mode
+    return mode
+
+
+def network_options(network: Any) -> dict[str, Any]:
+    """The part of model/spec.network_config for ipam, driver_opts, enable_ipv6 (when set)."""
+    out: dict[str, Any] = {}
+    if network.ipam is not None:
+        out["ipam"] = network.ipam.to_dict()
+    if network.driver_opts:
+        out["driver_opts"] = dict(sorted(network.driver_opts.items()))
+    if network.enable_ipv6:
+        out["enable_ipv6"] = True
+    return out
+
+
+def _file_config(use: FileUse, source: FileSource | None) -> dict[str, Any]:
+    """A secret's or config's mount: the host file and the content's digest (never the
+    content: the config is stored in a label)."""
+    out: dict[str, Any] = {"source": use.source, "target": use.target}
+    if source is not None:
+        out["file"] = source.host_path
+        out["digest"] = source.digest
+    for key in ("uid", "gid", "mode"):
+        if getattr(use, key) is not None:
+            out[key] = getattr(use, key)
+    return out

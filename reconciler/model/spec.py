@@ -12,21 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.errors import Location, Problem
-from reconciler.model.container_options import (
-    DeployResources,
-    Device,
-    FileSource,
-    FileUse,
-    Ipam,
-BUILDERS = ("auto", "classic", "buildkit")  # build.builder
-    Logging,
-    Ulimit,
-)
+from reconciler.model import container_options as co
 from reconciler.model.labels import replica_name
 
 CONTAINER_STATES = ("running", "stopped", "absent")
 DEFAULT_NETWORK = "default"  # every container joins `<project>_default` unless it lists networks
 PULL_POLICIES = ("if-missing", "always", "never")
+BUILDERS = ("auto", "classic", "buildkit")  # build.builder
 DEPENDENCY_CONDITIONS = ("started", "healthy", "completed")
 MAX_REPLICAS = 10000  # the schema's maximum: names and ports are expanded per replica
 
@@ -50,12 +42,15 @@ class PortBinding:
         return self.host_port + replica - 1
 
     def for_replica(self, replica: int) -> dict[str, Any]:
-        return {
+        out = {
             "container_port": self.container_port,
             "protocol": self.protocol,
             "host_ip": self.host_ip,
             "host_port": self.host_port_for(replica),
         }
+        if self.container_port_end is not None:  # a range; absent when unset: old hashes hold
+            out.update(container_port_end=self.container_port_end, host_port_end=self.host_port_end)
+        return out
 
 
 @dataclass(frozen=True)
@@ -157,8 +152,8 @@ class ContainerSpec:
     networks: tuple[NetworkAttachment, ...] = ()
     # --- fields shared with Compose (issue 13), Compose's names; unset = default/empty -----
     expose: tuple[str, ...] = ()  # "PORT/PROTO", ranges expanded, sorted, no duplicates
-    secrets: tuple[FileUse, ...] = ()  # top-level `secrets:` keys, read-only bind mounts
-    configs: tuple[FileUse, ...] = ()  # top-level `configs:` keys, read-only bind mounts
+    secrets: tuple[co.FileUse, ...] = ()  # top-level `secrets:` keys, read-only bind mounts
+    configs: tuple[co.FileUse, ...] = ()  # top-level `configs:` keys, read-only bind mounts
     stop_signal: str | None = None  # "SIGTERM", "SIGQUIT", "9", ... (upper-case names)
     cap_add: tuple[str, ...] = ()  # upper-case, without "CAP_", sorted, e.g. ("NET_ADMIN",)
     cap_drop: tuple[str, ...] = ()  # idem; "ALL" allowed
@@ -166,9 +161,9 @@ class ContainerSpec:
     security_opt: tuple[str, ...] = ()  # "no-new-privileges:true", "seccomp=unconfined", ...
     read_only: bool = False  # read-only root filesystem
     tmpfs: Mapping[str, str] = field(default_factory=dict)  # absolute path -> mount options
-    devices: tuple[Device, ...] = ()
+    devices: tuple[co.Device, ...] = ()
     sysctls: Mapping[str, str] = field(default_factory=dict)
-    ulimits: Mapping[str, Ulimit] = field(default_factory=dict)  # name -> limit
+    ulimits: Mapping[str, co.Ulimit] = field(default_factory=dict)  # name -> limit
     shm_size: int | None = None  # bytes
     mem_limit: int | None = None  # bytes
     memswap_limit: int | None = None  # bytes; -1 = unlimited swap
@@ -177,7 +172,7 @@ class ContainerSpec:
     cpu_shares: int | None = None
     cpuset: str | None = None  # "0-3" or "0,1"
     pids_limit: int | None = None  # -1 = unlimited
-    deploy: DeployResources | None = None  # Compose's deploy.resources (limits, reservations)
+    deploy: co.DeployResources | None = None  # Compose's deploy.resources (limits, reservations)
     extra_hosts: tuple[str, ...] = ()  # "HOST:IP", sorted
     dns: tuple[str, ...] = ()  # order kept: the resolver tries them in order
     dns_search: tuple[str, ...] = ()  # order kept: searched in order
@@ -188,7 +183,7 @@ class ContainerSpec:
     runtime: str | None = None  # an OCI runtime known to the engine, e.g. "runc"
     tty: bool = False
     stdin_open: bool = False
-    logging: Logging | None = None
+    logging: co.Logging | None = None
     pull_policy: str | None = None  # one of PULL_POLICIES, for an image the spec does not declare
     location: Location | None = None  # where the key stands in the spec file
 
@@ -200,6 +195,14 @@ class BuildSpec:
     args: Mapping[str, str] = field(default_factory=dict)
     target: str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
+    # How the image is built (not part of the source hash: they do not define the image).
+    builder: str = "auto"  # auto | classic | buildkit (BUILDERS)
+    cache_from: tuple[str, ...] = ()
+    secrets: Mapping[str, str] = field(default_factory=dict)  # id -> absolute file (BuildKit)
+    ssh: tuple[str, ...] = ()  # "default" or "id=path" (BuildKit)
+    network: str | None = None  # the network RUN steps use: default | host | none
+    extra_hosts: tuple[str, ...] = ()  # "host:ip"
+    shm_size: int | None = None  # bytes of /dev/shm for RUN steps
 
 
 @dataclass(frozen=True)
@@ -209,14 +212,6 @@ class CommitChanges:
     env: Mapping[str, str] = field(default_factory=dict)
     workdir: str | None = None
     expose: tuple[str, ...] = ()  # "8080" or "8080/udp"
-    # How the image is built (not part of the source hash: they do not define the image).
-    builder: str = "auto"  # auto | classic | buildkit (BUILDERS)
-    cache_from: tuple[str, ...] = ()
-    secrets: Mapping[str, str] = field(default_factory=dict)  # id -> absolute file (BuildKit)
-    ssh: tuple[str, ...] = ()  # "default" or "id=path" (BuildKit)
-    network: str | None = None  # the network RUN steps use: default | host | none
-    extra_hosts: tuple[str, ...] = ()  # "host:ip"
-    shm_size: int | None = None  # bytes of /dev/shm for RUN steps
     user: str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
 
@@ -251,7 +246,7 @@ class NetworkSpec:
     labels: Mapping[str, str] = field(default_factory=dict)
     subnet: str | None = None
     external: bool = False
-    ipam: Ipam | None = None  # Compose's ipam (`subnet` is the short form of one pool)
+    ipam: co.Ipam | None = None  # Compose's ipam (`subnet` is the short form of one pool)
     driver_opts: Mapping[str, str] = field(default_factory=dict)
     enable_ipv6: bool = False
     location: Location | None = None
@@ -277,8 +272,8 @@ class Spec:
     containers: Mapping[str, ContainerSpec] = field(default_factory=dict)
     networks: Mapping[str, NetworkSpec] = field(default_factory=dict)
     volumes: Mapping[str, VolumeSpec] = field(default_factory=dict)
-    secrets: Mapping[str, FileSource] = field(default_factory=dict)  # top-level `secrets:`
-    configs: Mapping[str, FileSource] = field(default_factory=dict)  # top-level `configs:`
+    secrets: Mapping[str, co.FileSource] = field(default_factory=dict)  # top-level `secrets:`
+    configs: Mapping[str, co.FileSource] = field(default_factory=dict)  # top-level `configs:`
     # located warnings from validation (the spec is valid): validate and plan show them
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
 
@@ -298,7 +293,9 @@ class Spec:
 
     def attachments(self, container: ContainerSpec) -> tuple[NetworkAttachment, ...]:
         """The networks a container joins: its explicit list, or the default network (like
-        Compose, an explicit list replaces the default)."""
+        Compose, an explicit list replaces the default); none with a network_mode."""
+        if container.network_mode:
+            return ()
         return container.networks or (NetworkAttachment(DEFAULT_NETWORK),)
 
     def volume_name(self, source: str) -> str:
@@ -357,11 +354,13 @@ def container_config(
                     "name": spec.network(n.network).name,
                     # reachable by its key on every network it joins, like a Compose service
                     "aliases": sorted({*n.aliases, container.key}),
+                    **{k: v for k in ("ipv4_address", "ipv6_address") if (v := getattr(n, k))},
                 }
                 for n in spec.attachments(container)
             ),
             key=lambda n: n["network"],
         ),
+        **co.options_config(spec, container, container_name),  # Compose's fields, when set
     }
 
 
@@ -380,6 +379,7 @@ def network_config(network: NetworkSpec) -> dict[str, Any]:
         "internal": network.internal,
         "labels": dict(sorted(network.labels.items())),
         "subnet": network.subnet,
+        **co.network_options(network),  # ipam, driver_opts, enable_ipv6 when set (issue 13)
     }
 
 

@@ -419,6 +419,7 @@ class FakeEngine:
         labels: Mapping[str, str] | None = None,
         internal: bool = False,
         subnet: str | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> str:
         self._call("create_network", name)
         with self._lock:

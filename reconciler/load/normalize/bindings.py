@@ -14,9 +14,9 @@ from reconciler.load.hints import type_problem
 from reconciler.load.normalize.fields import Fields
 from reconciler.load.normalize.scalars import (
     PROTOCOLS,
-    container_range,
     VOLUME_MODES,
     VOLUME_NAME_RE,
+    container_range,
     host_ports,
     is_path_source,
     parse_host_ip,
@@ -27,7 +27,6 @@ from reconciler.load.normalize.scalars import (
 from reconciler.load.source import PathT
 from reconciler.model import spec as S
 
-
 PROPAGATIONS = ("rprivate", "private", "rshared", "shared", "rslave", "slave")
 _MOUNT_WORDS = ("ro", "rw", "z", "Z", "nocopy", *PROPAGATIONS)
 
@@ -36,7 +35,8 @@ def _is_options(text: str) -> bool:
     """"ro", "rw,z", "Z", "nocopy", "ro,rshared": the options of a short-form mount."""
     words = text.split(",")
     modes = [w for w in words if w in VOLUME_MODES]
-    return all(w in _MOUNT_WORDS for w in words) and len(modes) <= 1 and len(set(words)) == len(words)
+    unique = len(set(words)) == len(words)
+    return all(w in _MOUNT_WORDS for w in words) and len(modes) <= 1 and unique
 
 
 class Bindings(Fields):
@@ -172,7 +172,8 @@ class Bindings(Fields):
         bind_only = ("selinux", "propagation", "create_host_path")
         for key in bind_only if mount.kind != "bind" else ("nocopy",):
             if options[key]:
-                self.err(path, f"{key} applies only to a {'volume' if key == 'nocopy' else 'bind'} mount")
+                kind = "volume" if key == "nocopy" else "bind"
+                self.err(path, f"{key} applies only to a {kind} mount")
                 return None
         return dataclasses.replace(mount, **options)
 

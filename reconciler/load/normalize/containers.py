@@ -218,7 +218,8 @@ class Containers(Fields):
             cpath = (*path, target)
             flags = {}
             if isinstance(cond, dict):
-                flags = {k: self.boolean(cond, k, cpath, k == "required") for k in ("restart", "required")}
+                keys = ("restart", "required")
+                flags = {k: self.boolean(cond, k, cpath, k == "required") for k in keys}
                 cond, cpath = cond.get("condition", "started"), (*cpath, "condition")
             if cond is None:
                 cond = "started"

@@ -89,7 +89,8 @@ class Resources(ProjectFields):
         if pools and d.get("subnet") is not None:
             self.err((*path, "subnet"), "subnet and ipam.config both set the subnet: use one")
         options = self.str_map(ipam.get("options"), (*path, "ipam", "options"), False)
-        out["ipam"] = O.Ipam(self.opt_string(ipam, "driver", (*path, "ipam")), tuple(pools), options)
+        driver = self.opt_string(ipam, "driver", (*path, "ipam"))
+        out["ipam"] = O.Ipam(driver, tuple(pools), options)
         return out
 
     def volume(self, key: str, value: Any) -> S.VolumeSpec:

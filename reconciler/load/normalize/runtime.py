@@ -11,12 +11,12 @@ secret, config or `service:KEY` exists is checked by load/normalize/crossrefs.py
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from reconciler.load.hints import type_problem
 from reconciler.load.normalize import runtime_values as V
-from reconciler.load.normalize.fields import Fields
+from reconciler.load.normalize.limits import Limits
 from reconciler.load.source import PathT
 from reconciler.model import container_options as O
 from reconciler.model.spec import PULL_POLICIES
@@ -28,7 +28,7 @@ PULL_POLICY_ALIASES = {"missing": "if-missing", "if_not_present": "if-missing"}
 NETWORK_MODE_FORMS = "host, none, bridge, container:NAME or service:KEY"
 
 
-class RuntimeFields(Fields):
+class RuntimeFields(Limits):
     """Reads the fields shared with Compose; returns only those written (others default)."""
 
     def read(self, d: Mapping[str, Any], path: PathT) -> dict[str, Any]:
@@ -41,7 +41,9 @@ class RuntimeFields(Fields):
                 out[kind] = tuple(self._file_use(kind, v, p) for v, p in self._items(d, kind, path))
                 out[kind] = tuple(u for u in out[kind] if u is not None)
         if d.get("stop_signal") is not None:
-            out["stop_signal"] = self._parse(V.parse_signal, d["stop_signal"], (*path, "stop_signal"))
+            out["stop_signal"] = self._parse(
+                V.parse_signal, d["stop_signal"], (*path, "stop_signal")
+            )
         for key in ("cap_add", "cap_drop"):
             if key in d:
                 caps = {self._parse(V.parse_capability, v, p) for v, p in self._items(d, key, path)}
@@ -54,15 +56,20 @@ class RuntimeFields(Fields):
                 out[key] = tuple(dict.fromkeys(self._strings(d, key, path, one=True)))
         if "dns" in out:
             for i, server in enumerate(out["dns"]):
-                self._parse(lambda v: V.parse_ip(v, 6 if ":" in v else 4, "DNS server"),
-                            server, (*path, "dns", i))
+                self._parse(
+                    lambda v: V.parse_ip(v, 6 if ":" in v else 4, "DNS server"),
+                    server,
+                    (*path, "dns", i),
+                )
         for key in ("privileged", "read_only", "tty", "stdin_open"):
             if key in d:
                 out[key] = self.boolean(d, key, path)
         if "tmpfs" in d:
             out["tmpfs"] = dict(sorted(self._tmpfs(d, path).items()))
         if "devices" in d:
-            devices = [self._parse(V.parse_device, v, p) for v, p in self._items(d, "devices", path)]
+            devices = [
+                self._parse(V.parse_device, v, p) for v, p in self._items(d, "devices", path)
+            ]
             out["devices"] = tuple(sorted({x for x in devices if x}, key=lambda x: x.container))
         if "sysctls" in d:
             out["sysctls"] = self._sysctls(d["sysctls"], (*path, "sysctls"))
@@ -98,29 +105,6 @@ class RuntimeFields(Fields):
             out["pull_policy"] = policy
         return out
 
-    # --- helpers -------------------------------------------------------------------------
-
-    def _parse(self, parser: Callable[[Any], Any], value: Any, path: PathT) -> Any:
-        try:
-            return parser(value)
-        except ValueError as exc:
-            self.err(path, str(exc))
-            return None
-
-    def _items(self, d: Mapping[str, Any], key: str, path: PathT) -> list[tuple[Any, PathT]]:
-        value = d.get(key)
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.problems.append(type_problem(self.doc, (*path, key), "a list", value))
-            return []
-        return [(item, (*path, key, i)) for i, item in enumerate(value)]
-
-    def _strings(self, d: Mapping[str, Any], key: str, path: PathT, one: bool = False) -> list[str]:
-        if one and isinstance(d.get(key), str):  # dns: 8.8.8.8 (one value)
-            return [d[key]]
-        return [s for v, p in self._items(d, key, path) if (s := self.string(v, p)) is not None]
-
     def _expose(self, value: Any, path: PathT) -> list[str]:
         return self._parse(V.parse_expose, value, path) or []
 
@@ -147,11 +131,15 @@ class RuntimeFields(Fields):
             else:
                 mode = int(mode, 8)
         ids = {k: d[k] for k in ("uid", "gid") if d.get(k) is not None}
-        return O.FileUse(source, target, *(str(ids[k]) if k in ids else None for k in ("uid", "gid")), mode)
+        return O.FileUse(
+            source, target, *(str(ids[k]) if k in ids else None for k in ("uid", "gid")), mode
+        )
 
     def _tmpfs(self, d: Mapping[str, Any], path: PathT) -> dict[str, str]:
         value = d["tmpfs"]
-        items = [(value, (*path, "tmpfs"))] if isinstance(value, str) else self._items(d, "tmpfs", path)
+        items = (
+            [(value, (*path, "tmpfs"))] if isinstance(value, str) else self._items(d, "tmpfs", path)
+        )
         out: dict[str, str] = {}
         for item, ipath in items:
             parsed = self._parse(V.parse_tmpfs, item, ipath)
@@ -195,7 +183,9 @@ class RuntimeFields(Fields):
         found: list[str | None] = []
         if isinstance(value, dict):  # Compose's mapping form: {host: ip}
             for host, ip in value.items():
-                found.append(self._parse(lambda x, h=host: V.check_extra_host(h, x), ip, (*path, host)))
+                found.append(
+                    self._parse(lambda x, h=host: V.check_extra_host(h, x), ip, (*path, host))
+                )
         elif isinstance(value, list):
             for i, item in enumerate(value):
                 found.append(self._parse(V.parse_extra_host, item, (*path, i)))
@@ -211,14 +201,19 @@ class RuntimeFields(Fields):
         if (colon and (kind not in ("container", "service") or not _NAME.match(name))) or (
             not colon and mode not in O.NETWORK_MODES
         ):
-            self.err((*path, "network_mode"), f"invalid network_mode {mode!r}: expected {NETWORK_MODE_FORMS}")
+            self.err(
+                (*path, "network_mode"),
+                f"invalid network_mode {mode!r}: expected {NETWORK_MODE_FORMS}",
+            )
             return None
         if d.get("networks") and mode != "bridge":
-            self.err((*path, "network_mode"), f"network_mode {mode} cannot be combined with networks")
-        for key in ("hostname", "mac_address", "dns", "extra_hosts", "expose"):
-            if kind == "container" or kind == "service":
-                if d.get(key) and key != "expose":
-                    self.err((*path, key), f"{key} cannot be set with network_mode {mode}: the network namespace is shared")
+            self.err(
+                (*path, "network_mode"), f"network_mode {mode} cannot be combined with networks"
+            )
+        if colon:  # container:NAME / service:KEY share that container's network namespace
+            for key in ("hostname", "mac_address", "dns", "extra_hosts"):
+                if d.get(key):
+                    self.err((*path, key), f"{key} cannot be set with network_mode {mode}")
         return mode
 
     def _logging(self, value: Any, path: PathT) -> O.Logging:
@@ -228,73 +223,6 @@ class RuntimeFields(Fields):
             self.err((*path, "driver"), f"invalid logging driver {driver!r}")
         options = self.str_map(d.get("options"), (*path, "options"), allow_list=False)
         return O.Logging(driver, options)
-
-    def _resources(self, d: Mapping[str, Any], path: PathT) -> dict[str, Any]:
-        """Memory/CPU/pids limits, deploy.resources, and their consistency."""
-        out: dict[str, Any] = {}
-        sizes = (("shm_size", V.parse_size), ("mem_limit", V.parse_size),
-                 ("mem_reservation", V.parse_size))
-        for key, parser in sizes:
-            if d.get(key) is not None:
-                out[key] = self._parse(lambda v, k=key, f=parser: f(v, k), d[key], (*path, key))
-        if d.get("memswap_limit") is not None:
-            out["memswap_limit"] = self._parse(
-                lambda v: V.parse_limit_size(v, "memswap_limit"), d["memswap_limit"], (*path, "memswap_limit")
-            )
-        if d.get("cpus") is not None:
-            out["cpus"] = self._parse(V.parse_cpus, d["cpus"], (*path, "cpus"))
-        if d.get("cpuset") is not None:
-            out["cpuset"] = self._parse(V.parse_cpuset, d["cpuset"], (*path, "cpuset"))
-        if d.get("cpu_shares") is not None:
-            out["cpu_shares"] = self.integer(d, "cpu_shares", path, None, minimum=2)
-        if d.get("pids_limit") is not None:
-            out["pids_limit"] = self.integer(d, "pids_limit", path, None, minimum=-1)
-        if d.get("deploy") is not None:
-            out["deploy"] = self._deploy(d["deploy"], (*path, "deploy"))
-        deploy: O.DeployResources | None = out.get("deploy")
-        if deploy is not None:
-            pairs = (
-                ("mem_limit", deploy.limits.memory, "limits", "memory"),
-                ("cpus", deploy.limits.cpus, "limits", "cpus"),
-                ("pids_limit", deploy.limits.pids, "limits", "pids"),
-                ("mem_reservation", deploy.reservations.memory, "reservations", "memory"),
-            )
-            for key, value, side, name in pairs:
-                if value is not None and out.get(key) is not None and out[key] != value:
-                    self.err((*path, key), f"{key} and deploy.resources.{side}.{name} differ: set one of them")
-        memory = out.get("mem_limit") or (deploy.limits.memory if deploy else None)
-        swap = out.get("memswap_limit")
-        if swap is not None and swap != -1:
-            if memory is None:
-                self.err((*path, "memswap_limit"), "memswap_limit needs mem_limit")
-            elif swap < memory:
-                self.err((*path, "memswap_limit"), "memswap_limit (memory + swap) must be at least mem_limit")
-        reservation = out.get("mem_reservation") or (deploy.reservations.memory if deploy else None)
-        if memory and reservation and reservation > memory:
-            self.err((*path, "mem_reservation"), "mem_reservation must not exceed the memory limit")
-        return out
-
-    def _deploy(self, value: Any, path: PathT) -> O.DeployResources:
-        d = self.mapping(value, path)
-        for key in d:
-            if key != "resources":
-                self.err((*path, key), f"deploy.{key} is not supported outside Swarm (only deploy.resources)", at_key=True)
-        r = self.mapping(d.get("resources"), (*path, "resources"))
-        sides = {}
-        for side in ("limits", "reservations"):
-            spath = (*path, "resources", side)
-            s = self.mapping(r.get(side), spath)
-            for key in s:
-                if key not in ("cpus", "memory", "pids") or (side == "reservations" and key == "pids"):
-                    self.err((*spath, key), f"deploy.resources.{side}.{key} is not supported", at_key=True)
-            cpus = self._parse(V.parse_cpus, s["cpus"], (*spath, "cpus")) if s.get("cpus") is not None else None
-            memory = (
-                self._parse(lambda v: V.parse_size(v, "memory"), s["memory"], (*spath, "memory"))
-                if s.get("memory") is not None else None
-            )
-            pids = self.integer(s, "pids", spath, None, minimum=-1) if side == "limits" else None
-            sides[side] = O.ResourceValues(cpus, memory, pids)
-        return O.DeployResources(sides["limits"], sides["reservations"])
 
 
 def _port_order(port: str) -> tuple[int, str]:

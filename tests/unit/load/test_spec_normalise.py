@@ -49,7 +49,7 @@ def test_parse_port(text, expected):
 
 
 @pytest.mark.parametrize(
-    "text", ["", "x", "0", "65536", "1:2:3:4", "80-81", ":80", "80/icmp", "[::1]:80", "a.b::80"]
+    "text", ["", "x", "0", "65536", "1:2:3:4", "81-80", ":80", "80/icmp", "[::1]:80", "a.b::80"]
 )
 def test_parse_port_rejects(text):
     with pytest.raises(ValueError):
@@ -294,7 +294,7 @@ def test_networks_and_volumes_top_level(tmp_path):
         {"a": "b"},
         "10.99.0.0/24",
         False,
-        n["backend"].location,
+        location=n["backend"].location,
     )
     assert (n["outside"].name, n["named"].name, n["plain"].name) == (
         "outside",
