@@ -91,7 +91,7 @@ def apply_pass(
     """Plan and execute once, under the project's lock. Plan errors raise PlanError before
     any action. `adjust(plan, state) -> plan` may hold changes back before execution (watch
     turns the START of a crash-looping container into UNCHANGED); the planner stays pure."""
-    with project_lock(spec.project):
+    with project_lock(spec.project, engine):
         result, state = make_plan(spec, engine, plan_options)
         if result.errors:
             raise PlanError(list(result.errors))
@@ -124,7 +124,7 @@ def destroy_pass(
     on_plan: Callable[[Plan], None] | None = None,
 ) -> PassResult:
     """Remove what the project owns (by its labels), under the project's lock."""
-    with project_lock(spec.project):
+    with project_lock(spec.project, engine):
         result = plan_destroy(spec.project, engine.observe(spec.project), options)
         if on_plan is not None:
             on_plan(result)

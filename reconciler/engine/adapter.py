@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from reconciler.engine.containers import ContainerOps
 from reconciler.engine.images import ImageOps
+from reconciler.engine.lease import LeaseOps
 from reconciler.engine.networks import NetworkOps
 from reconciler.engine.port import EnginePort
 from reconciler.engine.streams import StreamOps
 from reconciler.engine.volumes import VolumeOps
 
 
-class Engine(ContainerOps, ImageOps, NetworkOps, VolumeOps, StreamOps):
+class Engine(ContainerOps, ImageOps, NetworkOps, VolumeOps, StreamOps, LeaseOps):
     """One connection to one Docker engine, implementing `EnginePort`. Thread-safe for the
     executor's thread pool."""
 

@@ -185,6 +185,22 @@ class NetworksPort(Protocol):
     def disconnect_network(self, container_id: str, network: str) -> None: ...
 
 
+class LeasesPort(Protocol):
+    """The engine side of the project lock (lock.py; engine/lease.py)."""
+
+    def acquire_lease(self, name: str, labels: Mapping[str, str]) -> str | None:
+        """Create the lease container `name` atomically; its id, or None when it is taken."""
+        ...
+
+    def lease_holder(self, name: str) -> dict[str, Any] | None:
+        """{'id', 'labels'} of the lease container `name`; None when there is none."""
+        ...
+
+    def release_lease(self, lease_id: str) -> bool:
+        """Remove the lease with this id; False when it is already gone."""
+        ...
+
+
 class VolumesPort(Protocol):
     def create_volume(
         self,
@@ -231,7 +247,9 @@ class StreamsPort(Protocol):
     ) -> EventStreamPort: ...
 
 
-class EnginePort(ContainersPort, ImagesPort, NetworksPort, VolumesPort, StreamsPort, Protocol):
+class EnginePort(
+    ContainersPort, ImagesPort, NetworksPort, VolumesPort, StreamsPort, LeasesPort, Protocol
+):
     """Everything the rest of the code calls on an engine."""
 
     def observe(self, project: str) -> State:

@@ -43,10 +43,10 @@ T = TypeVar("T")
 
 MUTATING = ("create", "start", "stop", "remove", "rename")
 
+
 def _base(name: str) -> str:
     """`<name>` of a hooks-pending `<name>--hooks-<token>`; any other name as it is."""
     return name.split(labels_mod.HOOKS_MARK, 1)[0]
-
 
 
 @dataclass
@@ -71,6 +71,7 @@ class FakeEngine:
     def __init__(self, images: dict[str, str] | None = None) -> None:
         self.networks: dict[str, dict[str, Any]] = {}  # name -> {"id", "driver", "labels"}
         self.volumes: dict[str, dict[str, Any]] = {}  # name -> {"driver", "labels"}
+        self.leases: dict[str, tuple[str, dict[str, str]]] = {}  # name -> (id, labels)
         self.log_chunks: dict[str, list[bytes]] = {}  # container name -> what logs() yields
         self.event_queue: list[dict[str, Any]] = []  # what the next events() yields
         self.images: dict[str, str] = dict(images or {})  # reference -> image id
@@ -129,8 +130,8 @@ class FakeEngine:
         return c
 
     def _call(self, method: str, name: str) -> None:
-        with self._lock:
         name = _base(name)
+        with self._lock:
             self.calls.append((method, name))
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -461,6 +462,27 @@ class FakeEngine:
         self._call("remove_volume", name)
         with self._lock:
             self.volumes.pop(name, None)
+
+    def acquire_lease(self, name: str, labels: Mapping[str, str]) -> str | None:
+        with self._lock:
+            if name in self.leases:
+                return None
+            lease_id = self._new_id()
+            self.leases[name] = (lease_id, dict(labels))
+            return lease_id
+
+    def lease_holder(self, name: str) -> dict[str, Any] | None:
+        with self._lock:
+            found = self.leases.get(name)
+            return {"id": found[0], "labels": dict(found[1])} if found else None
+
+    def release_lease(self, lease_id: str) -> bool:
+        with self._lock:
+            for name, (held, _) in list(self.leases.items()):
+                if held == lease_id:
+                    del self.leases[name]
+                    return True
+            return False
 
     def volume_labels(self, name: str) -> dict[str, str] | None:
         with self._lock:
