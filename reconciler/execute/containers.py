@@ -11,9 +11,9 @@ apply killed before that leaves a container the next plan removes and creates ag
 from __future__ import annotations
 
 import contextlib
+import os
 import shlex
 import time
-import uuid
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -113,7 +113,8 @@ def _create_and_start(
     labels = stamp(ctx.project, target.key, Kind.CONTAINER, config, target.replica)
     pending = bool(intent.start and intent.hooks)  # named as pending until its hooks complete
     if pending:
-        config = {**config, "name": hooks_pending_name(target.name, uuid.uuid4().hex)}
+        # os.urandom, not uuid: importing uuid costs start-up (it imports platform)
+        config = {**config, "name": hooks_pending_name(target.name, os.urandom(16).hex())}
     write_sources(ctx.spec, config)  # secret/config files from environment or content
     cid: str = ctx.engine.create_container(
         config,
