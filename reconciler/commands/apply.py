@@ -1,4 +1,5 @@
-"""`reconciler apply SPEC`: one reconcile pass; prints each action as it happens, then a
+"""`reconciler apply SPEC [NAME...]`: one reconcile pass (with names: only those containers and
+what they need, plan/select.py); prints each action as it happens, then a
 summary (ui.events.EventPrinter). `--output json` emits one JSON object per event. Exit 1
 when anything failed."""
 
@@ -9,6 +10,7 @@ import argparse
 from reconciler.commands.common import connect, load
 from reconciler.execute.context import ExecOptions
 from reconciler.plan.planner import PlanOptions
+from reconciler.plan.select import select
 from reconciler.reconcile import apply_pass
 from reconciler.ui.events import EventPrinter
 
@@ -24,6 +26,7 @@ def run(args: argparse.Namespace) -> int:
             ExecOptions(parallel=args.parallel, wait_timeout=args.wait_timeout, settle=args.settle),
             on_event=printer,
             on_plan=printer.plan,
+            adjust=(lambda p, _state: select(p, args.names, spec)) if args.names else None,
         )
     printer.summary(result)
     return 1 if result.failed else 0

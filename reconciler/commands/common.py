@@ -9,8 +9,10 @@ import sys
 from pathlib import Path
 
 from reconciler.engine import Engine
+from reconciler.errors import Problem, SpecError
 from reconciler.load.compose.files import default_file
 from reconciler.load.inputs import Inputs, choose_files, load_inputs
+from reconciler.load.normalize.scalars import PROJECT_RE
 from reconciler.model.spec import Spec
 
 
@@ -40,6 +42,46 @@ def load(args: argparse.Namespace) -> Spec:
     for warning in spec.warnings:
         print(f"warning: {warning.render()}", file=sys.stderr)
     return spec
+
+
+def load_or_project(args: argparse.Namespace) -> tuple[Spec | None, str]:
+    """The spec and its project; without SPEC, (None, -p's project): commands that can work
+    from the labels alone (status, ps, images, destroy) never need a readable spec file."""
+    if has_input(args):
+        try:
+            spec = load(args)
+        except SpecError:
+            _print_without_spec_hint(args)
+            raise
+        return spec, spec.project
+    project = getattr(args, "project", None)
+    if not project:
+        parser = getattr(args, "parser", None)
+        message = "give SPEC, or -p NAME to act on a project by its labels alone"
+        if parser is not None:
+            parser.error(message)
+        raise SpecError([Problem(message)])
+    if not PROJECT_RE.match(project):
+        raise SpecError(
+            [
+                Problem(
+                    f"invalid project name {project!r} (from --project): use lowercase "
+                    "letters, digits, - and _, starting with a letter or digit"
+                )
+            ]
+        )
+    return None, project
+
+
+def _print_without_spec_hint(args: argparse.Namespace) -> None:
+    """A spec that cannot be read: say how to reach the project without it."""
+    command = getattr(args, "command_module", "status")
+    project = getattr(args, "project", None) or "NAME"
+    print(
+        f"hint: without a readable spec, `reconciler {command} -p {project}` works from the "
+        "project's labels alone",
+        file=sys.stderr,
+    )
 
 
 def connect() -> Engine:

@@ -107,11 +107,14 @@ def add_pass_args(p: argparse.ArgumentParser) -> None:
 
 
 def _project_command(
-    sub: argparse._SubParsersAction, name: str, help: str
+    sub: argparse._SubParsersAction, name: str, help: str, spec_optional: bool = False
 ) -> argparse.ArgumentParser:
-    """A command on a spec's project: SPEC, -p/--project and -o/--output, in that order."""
+    """A command on a spec's project: SPEC, -p/--project and -o/--output, in that order.
+    `spec_optional`: without SPEC the command works on -p's project from its labels alone."""
     p = sub.add_parser(name, help=help)
     add_spec_arg(p)
+    if spec_optional:  # no SPEC, -f or default file: -p NAME, the project by its labels alone
+        p.set_defaults(parser=p)  # commands/common.load_or_project: else a usage error
     add_project_arg(p)
     add_output_arg(p)
     return p
@@ -146,6 +149,7 @@ def plan(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def apply(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = _project_command(sub, "apply", help="converge the engine to the spec (one pass)")
     add_pass_args(p)
+    add_names_arg(p, "only these containers and what they need (default all)")
     p.add_argument("-v", "--verbose", action="store_true", help="show full pull and build logs")
     return p
 
@@ -196,15 +200,22 @@ def watch(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def status(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return _project_command(
-        sub, "status", help="show the project's containers and whether they match"
+        sub,
+        "status",
+        help="show the project's containers and whether they match",
+        spec_optional=True,
     )
 
 
 def destroy(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = _project_command(
-        sub, "destroy", help="remove the project's containers and networks (and more on request)"
+        sub,
+        "destroy",
+        help="remove the project's containers and networks (and more on request)",
+        spec_optional=True,
     )
     p.add_argument("--volumes", action="store_true", help="also remove the project's volumes")
+    p.add_argument("-y", "--yes", action="store_true", help="do not ask before removing volumes")
     p.add_argument(
         "--images",
         action="store_true",
@@ -245,7 +256,8 @@ def exec_(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "exec",
         help="run a command in a container of the project",
         description="Run a command in a running container of the project, like docker exec. "
-        "Put the command after `--`: reconciler exec spec.yaml web -- sh",
+        "Put the command after `--`: reconciler exec spec.yaml web -- sh. Without a command: "
+        "a shell (sh).",
     )
     add_spec_arg(p)
     p.add_argument("name", metavar="NAME", help="a containers key, or a container name")
@@ -285,6 +297,63 @@ def schema(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return p
 
 
+def add_names_arg(p: argparse.ArgumentParser, help: str) -> None:
+    p.add_argument("names", nargs="*", metavar="NAME", help=help)
+
+
+def ps(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    help = "list the project's containers, stopped ones too (like docker compose ps)"
+    return _project_command(sub, "ps", help=help, spec_optional=True)
+
+
+def images(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    help = "list the project's images, and those it holds for containers of others"
+    return _project_command(sub, "images", help=help, spec_optional=True)
+
+
+def restart(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = _project_command(sub, "restart", help="restart the project's containers")
+    add_names_arg(p, "containers keys or container names (default all)")
+    help = "how long a stop waits before it kills (default: the container's stop_timeout)"
+    p.add_argument("-t", "--timeout", type=seconds, metavar="SECONDS", help=help)
+    return p
+
+
+def _image_command(
+    sub: argparse._SubParsersAction, name: str, help: str
+) -> argparse.ArgumentParser:
+    """pull and build: NAME... (the images those containers need), --parallel, -v."""
+    p = _project_command(sub, name, help=help)
+    add_names_arg(p, "only the images these containers need (default all)")
+    p.add_argument("--parallel", type=positive_int, default=8, metavar="N", help=f"{name}s at once")
+    p.add_argument("-v", "--verbose", action="store_true", help=f"show full {name} logs")
+    return p
+
+
+def pull(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    return _image_command(sub, "pull", help="pull the spec's images (present ones again)")
+
+
+def build(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = _image_command(sub, "build", help="build the spec's images that are out of date")
+    p.add_argument("--no-cache", action="store_true", help="rebuild all, without the cache")
+    return p
+
+
+def diff(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = _project_command(sub, "diff", help="show a container's filesystem changes (docker diff)")
+    p.add_argument("name", metavar="NAME", help="a containers key, or a container name")
+    p.add_argument("--replica", type=int, metavar="N", help="which replica (default 1)")
+    return p
+
+
+def completion(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    help = "print a shell completion script (bash, zsh or fish)"
+    p = sub.add_parser("completion", help=help, description=help + ", generated by shtab.")
+    p.add_argument("shell", metavar="SHELL", choices=("bash", "zsh", "fish"), help="bash|zsh|fish")
+    return p
+
+
 # (command name = module reconciler.commands.<name>, its declaration), in --help order.
 COMMANDS: tuple[tuple[str, Declare], ...] = (
     ("validate", validate),
@@ -292,11 +361,18 @@ COMMANDS: tuple[tuple[str, Declare], ...] = (
     ("apply", apply),
     ("watch", watch),
     ("status", status),
+    ("ps", ps),
+    ("images", images),
     ("destroy", destroy),
+    ("restart", restart),
+    ("pull", pull),
+    ("build", build),
     ("exec", exec_),
+    ("diff", diff),
     ("logs", logs),
     ("convert", convert),
     ("schema", schema),
+    ("completion", completion),
 )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from reconciler.execute.outcome import summarise
 from reconciler.model.plan import Plan
 from reconciler.reconcile import PassResult
+from reconciler.ui.heartbeat import Heartbeat, Work
 from reconciler.ui.output import print_json, use_color, wants_json
 from reconciler.ui.progress import finish, show_progress, stop_progress
 from reconciler.ui.render import event_line, paint, summary_text
@@ -21,13 +22,24 @@ class EventPrinter:
     """Prints apply events: text lines, or JSON lines with --output json."""
 
     def __init__(self, args: argparse.Namespace, verb: str = "apply") -> None:
-        self.verb = verb  # apply | destroy: the words of the headline and the summary
+        self.verb = verb  # apply | destroy | pull | build: the headline's and summary's words
         self.json = wants_json(args)
         self.color = use_color(args)
         self.verbose = getattr(args, "verbose", False)
         self.progress = False  # a progress display is up
+        # Not on a terminal (or JSON): a line every few seconds per pull/build under way.
+        piped = not bool(getattr(sys.stdout, "isatty", lambda: False)())
+        self.heartbeat = Heartbeat(self._beat) if self.json or piped else None
+
+    def _beat(self, work: Work) -> None:
+        if self.json:
+            print_json(work.to_json())
+        else:
+            print(work.text(), flush=True)
 
     def __call__(self, event: dict[str, Any]) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.feed(event)
         if self.json:
             if event.get("event") != "progress" or self.verbose:
                 print_json(event)
@@ -50,7 +62,12 @@ class EventPrinter:
             print_json({"event": "plan", **plan.to_json()})
             return
         if plan.has_changes:
-            doing = {"apply": "Applying to", "destroy": "Destroying"}.get(self.verb, self.verb)
+            doing = {
+                "apply": "Applying to",
+                "destroy": "Destroying",
+                "pull": "Pulling for",
+                "build": "Building for",
+            }.get(self.verb, self.verb)
             print(f"{doing} project {plan.project}: {summary_text(plan)}", flush=True)
         for change in plan.actionable:
             for warning in change.warnings:
@@ -59,6 +76,8 @@ class EventPrinter:
             print(paint(f"warning: {warning}", "33", self.color), file=sys.stderr)
 
     def summary(self, result: PassResult) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
         if self.progress:
             stop_progress()
         counts = summarise(list(result.outcomes))
