@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from reconciler.load.compose.keys import render_markdown  # noqa: E402
+from reconciler.load.compose.doc import render_markdown  # noqa: E402
 
 if __name__ == "__main__":
     target = ROOT / "docs" / "compose.md"

@@ -46,7 +46,7 @@ class Bindings:
             if value.get("host_ip"):
                 out["host_ip"] = value["host_ip"]
             if value.get("protocol"):
-                out["protocol"] = value["protocol"]
+                out["protocol"] = value["protocol"]  # mode: one engine publishes either way
             v1 = ("containers", path[1], "ports", path[3])
             self.link((*v1, "container"), (*path, "target"))
             self.link((*v1, "host"), (*path, "published"))
@@ -57,14 +57,6 @@ class Bindings:
         declared = self.tree.data.get("volumes") or {}
         if isinstance(value, str):
             parts = value.split(":")
-            if len(parts) >= 3 or (
-                len(parts) == 2 and parts[0].startswith("/") and not parts[1].startswith("/")
-            ):
-                modes = parts[-1].split(",")
-                bad = [m for m in modes if m not in ("ro", "rw")]
-                if bad:
-                    self.err(path, f"volume option {bad[0]!r} is not supported yet (ro and rw are)")
-                    return None
             source = parts[0] if len(parts) > 1 else None
             if source is not None and source.startswith((".", "~")):
                 parts[0] = self.host_path(source)
@@ -99,5 +91,8 @@ class Bindings:
             out["target"] = value.get("target")
             if "read_only" in value:
                 out["read_only"] = boolean(value["read_only"])
+            for option in ("bind", "volume"):
+                if isinstance(value.get(option), dict):
+                    out[option] = value[option]
             return out
         return value

@@ -1,6 +1,6 @@
 """THE table of Compose Specification keys: each one honoured (and how it maps onto spec v1)
 or refused (and why). One table, two readers: load/compose/checks.py refuses keys with it
-(a located error naming the key and the reason), and `render_markdown()` writes
+(a located error naming the key and the reason), and load/compose/doc.py writes
 docs/compose.md from it (scripts/gen-compose-doc.py; tests/unit/load/test_compose_doc.py
 checks that the committed doc is the generated one, so the two cannot drift).
 
@@ -50,8 +50,24 @@ RULES: tuple[Rule, ...] = (
     _h("services", "each enabled service becomes a `containers` entry of the same key"),
     _h("networks", "`networks` entries"),
     _h("volumes", "`volumes` entries"),
-    _r("secrets", NOT_YET + " (file and environment secrets are being added)"),
-    _r("configs", NOT_YET + " (file and environment configs are being added)"),
+    _h(
+        "secrets",
+        "`secrets` entries: file (a host path) or environment; mounted read-only at "
+        "/run/secrets/NAME in the services that list them, as Compose does without Swarm",
+    ),
+    _h("secrets.*.file", "secrets.*.file"),
+    _h("secrets.*.environment", "secrets.*.environment"),
+    _h("secrets.*.name", "secrets.*.name"),
+    _h("secrets.*.external", "secrets.*.external (Swarm only; refused by spec v1 elsewhere)"),
+    _h(
+        "configs",
+        "`configs` entries: file, environment or content; mounted read-only at /NAME or the target",
+    ),
+    _h("configs.*.file", "configs.*.file"),
+    _h("configs.*.environment", "configs.*.environment"),
+    _h("configs.*.content", "configs.*.content"),
+    _h("configs.*.name", "configs.*.name"),
+    _h("configs.*.external", "configs.*.external (Swarm only; refused by spec v1 elsewhere)"),
     _r("models", "AI models need Docker Model Runner, which reconciler does not drive"),
     # --- services ------------------------------------------------------------------------------
     _h(
@@ -128,19 +144,22 @@ RULES: tuple[Rule, ...] = (
     _h(f"{_S}.volumes[].target", "volumes[].target"),
     _h(f"{_S}.volumes[].read_only", "volumes[].read_only"),
     _h(f"{_S}.volumes[].consistency", "descriptive only (no effect on Linux, as in Compose)"),
-    _r(f"{_S}.volumes[].bind", NOT_YET + " (propagation, create_host_path, selinux)"),
-    _r(f"{_S}.volumes[].volume", NOT_YET + " (nocopy, subpath)"),
-    _r(f"{_S}.volumes[].tmpfs", NOT_YET + " (tmpfs mounts are being added)"),
+    _h(f"{_S}.volumes[].bind", "volumes[].bind: propagation, create_host_path, selinux"),
+    _h(f"{_S}.volumes[].volume", "volumes[].volume: nocopy (subpath is refused by spec v1)"),
+    _r(f"{_S}.volumes[].tmpfs", "use the service's tmpfs key"),
     _r(f"{_S}.volumes[].image", NOT_YET),
     _r(f"{_S}.volumes_from", "name the volumes each container mounts instead"),
     _h(f"{_S}.working_dir", "workdir"),
     _h(f"{_S}.user", "user"),
     _h(f"{_S}.restart", "restart (no, always, on-failure[:N], unless-stopped)"),
     _h(f"{_S}.scale", "replicas"),
-    _h(f"{_S}.deploy", "only replicas and mode: replicated (the single-engine meaning)"),
+    _h(f"{_S}.deploy", "replicas, mode: replicated and resources (the single-engine meaning)"),
     _h(f"{_S}.deploy.replicas", "replicas"),
     _h(f"{_S}.deploy.mode", "replicated only (global needs Swarm)"),
-    _r(f"{_S}.deploy.resources", NOT_YET + " (resource limits are being added)"),
+    _h(
+        f"{_S}.deploy.resources",
+        "deploy.resources: limits (cpus, memory, pids) and reservations (cpus, memory)",
+    ),
     _r(f"{_S}.deploy.restart_policy", "use restart"),
     _r(f"{_S}.deploy.labels", "labels of Swarm services; use labels"),
     _r(f"{_S}.deploy.placement", "needs Swarm"),
@@ -160,7 +179,7 @@ RULES: tuple[Rule, ...] = (
         f"{_S}.depends_on.*.required",
         "false: a dependency on a service that is not enabled (profiles) is left out",
     ),
-    _r(f"{_S}.depends_on.*.restart", NOT_YET),
+    _h(f"{_S}.depends_on.*.restart", "depends_on.*.restart"),
     _h(f"{_S}.healthcheck", "healthcheck"),
     _h(f"{_S}.healthcheck.test", "healthcheck.test (a string is CMD-SHELL)"),
     _h(f"{_S}.healthcheck.interval", "healthcheck.interval"),
@@ -168,7 +187,7 @@ RULES: tuple[Rule, ...] = (
     _h(f"{_S}.healthcheck.retries", "healthcheck.retries"),
     _h(f"{_S}.healthcheck.start_period", "healthcheck.start_period"),
     _h(f"{_S}.healthcheck.disable", "true: the image's health check is off (test NONE)"),
-    _r(f"{_S}.healthcheck.start_interval", NOT_YET),
+    _h(f"{_S}.healthcheck.start_interval", "healthcheck.start_interval"),
     _h(f"{_S}.labels", "labels (list or mapping)"),
     _h(f"{_S}.stop_grace_period", "stop_timeout"),
     _h(f"{_S}.init", "init"),
@@ -176,8 +195,8 @@ RULES: tuple[Rule, ...] = (
     _h(f"{_S}.hostname", "hostname"),
     _h(f"{_S}.networks", "networks (list or mapping)"),
     _h(f"{_S}.networks.*.aliases", "networks[].aliases"),
-    _r(f"{_S}.networks.*.ipv4_address", NOT_YET + " (fixed addresses are being added)"),
-    _r(f"{_S}.networks.*.ipv6_address", NOT_YET + " (fixed addresses are being added)"),
+    _h(f"{_S}.networks.*.ipv4_address", "networks.*.ipv4_address"),
+    _h(f"{_S}.networks.*.ipv6_address", "networks.*.ipv6_address"),
     _r(f"{_S}.networks.*.link_local_ips"),
     _r(f"{_S}.networks.*.mac_address"),
     _r(f"{_S}.networks.*.driver_opts"),
@@ -233,9 +252,9 @@ RULES: tuple[Rule, ...] = (
     _r(f"{_S}.storage_opt", NOT_YET),
     _r(f"{_S}.userns_mode", NOT_YET),
     _r(f"{_S}.uts", NOT_YET),
-    # the container fields being added to spec v1 (issue 13); each maps by its Compose name
+    # container fields spec v1 has under Compose's names and forms: copied as written
     *(
-        _r(f"{_S}.{name}", NOT_YET + " (being added to spec v1)")
+        _h(f"{_S}.{name}", f"{name} (same name and forms in spec v1)")
         for name in (
             "expose",
             "secrets",
@@ -277,17 +296,17 @@ RULES: tuple[Rule, ...] = (
     _h("networks.*.labels", "labels (list or mapping)"),
     _h("networks.*.external", "external (the network must exist; never created or removed)"),
     _h("networks.*.name", "name (the engine name)"),
-    _h("networks.*.ipam", "one `config` entry's `subnet` becomes subnet"),
-    _h("networks.*.ipam.config", "one entry with a subnet"),
+    _h("networks.*.ipam", "ipam (a single pool with only a subnet is written subnet)"),
+    _h("networks.*.ipam.config", "ipam.config (address pools)"),
     _h("networks.*.ipam.config[].subnet", "subnet"),
-    _r("networks.*.ipam.driver", NOT_YET),
-    _r("networks.*.ipam.options", NOT_YET),
-    _r("networks.*.ipam.config[].ip_range", NOT_YET),
-    _r("networks.*.ipam.config[].gateway", NOT_YET),
-    _r("networks.*.ipam.config[].aux_addresses", NOT_YET),
-    _r("networks.*.driver_opts", NOT_YET + " (being added to spec v1)"),
-    _r("networks.*.attachable", NOT_YET + " (being added to spec v1)"),
-    _r("networks.*.enable_ipv6", NOT_YET + " (being added to spec v1)"),
+    _h("networks.*.ipam.driver", "ipam.driver"),
+    _h("networks.*.ipam.options", "ipam.options"),
+    _h("networks.*.ipam.config[].ip_range", "ipam.config[].ip_range"),
+    _h("networks.*.ipam.config[].gateway", "ipam.config[].gateway"),
+    _h("networks.*.ipam.config[].aux_addresses", "ipam.config[].aux_addresses"),
+    _h("networks.*.driver_opts", "driver_opts"),
+    _h("networks.*.attachable", "attachable"),
+    _h("networks.*.enable_ipv6", "enable_ipv6"),
     _r("networks.*.enable_ipv4", NOT_YET),
     # --- volumes -----------------------------------------------------------------------------
     _h("volumes.*.driver", "driver"),
@@ -305,7 +324,9 @@ PARENTS: frozenset[str] = frozenset(
 
 
 # levels whose keys are names (a service, a network), not keys of the table
-NAME_LEVELS = frozenset({"services", "networks", "volumes", f"{_S}.depends_on", f"{_S}.networks"})
+NAME_LEVELS = frozenset(
+    {"services", "networks", "volumes", "secrets", "configs", f"{_S}.depends_on", f"{_S}.networks"}
+)
 
 
 def child_pattern(parent: str, key: str) -> str:
@@ -319,41 +340,3 @@ def refusal(pattern: str) -> Rule | None:
     """The rule of a refused key, else None."""
     rule = TABLE.get(pattern)
     return rule if rule is not None and rule.verdict == REFUSED else None
-
-
-def render_markdown() -> str:
-    """docs/compose.md: every key with its verdict, grouped by section."""
-    out = [
-        "# Compose files: every key, honoured or refused",
-        "",
-        "<!-- generated by scripts/gen-compose-doc.py from reconciler/load/compose/keys.py;"
-        " do not edit -->",
-        "",
-        "A file with a top-level `services` key is read as a Compose file, under the Compose",
-        "Specification's rules (interpolation with unset variables warning and becoming",
-        "empty, `.env` and `--env-file`, `-f` overrides, `extends`, `include`, profiles), into",
-        "the same model as spec v1. Every key is either honoured or refused with a located",
-        "error naming the key and why; nothing is silently dropped. `x-*` extension keys are",
-        "accepted anywhere and ignored. `reconciler convert compose.yaml` prints the",
-        "equivalent spec v1.",
-        "",
-    ]
-    sections = (
-        ("Top level", lambda k: "." not in k.replace("[]", "")),
-        ("Services", lambda k: k.startswith("services.")),
-        ("Networks", lambda k: k.startswith("networks.")),
-        ("Volumes", lambda k: k.startswith("volumes.")),
-        ("Include", lambda k: k.startswith("include[]")),
-    )
-    for title, wanted in sections:
-        rows = [
-            r
-            for r in RULES
-            if wanted(r.key) and not (title == "Top level" and r.key.startswith("include[]"))
-        ]
-        out += [f"## {title}", "", "| key | | how it maps, or why not |", "|---|---|---|"]
-        for r in sorted(rows, key=lambda r: r.key):
-            mark = "honoured" if r.verdict == HONOURED else "**refused**"
-            out.append(f"| `{r.key}` | {mark} | {r.how.replace('|', '/')} |")
-        out.append("")
-    return "\n".join(out)

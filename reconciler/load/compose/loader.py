@@ -57,6 +57,7 @@ class Converted:
     first: Document
     files: list[Path]  # every file read (watch watches them)
     warnings: list[Problem]
+    variables: dict[str, str]  # the project's: environment over .env or --env-file
 
 
 class MappedDocument(Document):
@@ -130,7 +131,7 @@ def compose_to_v1(
     problems.extend(v1.problems)
     if problems:
         raise SpecError(_dedupe(problems))
-    return Converted(v1, tree, first_doc, resolver.files, warnings)
+    return Converted(v1, tree, first_doc, resolver.files, warnings, dict(variables))
 
 
 def load_compose(
@@ -139,7 +140,7 @@ def load_compose(
     """The Spec of Compose files and every file read; raises SpecError."""
     converted = compose_to_v1(files, environ, options)
     doc = MappedDocument(converted.first, converted.v1.data, converted)
-    spec, problems = check_v1(doc, converted.v1.data, options.target)
+    spec, problems = check_v1(doc, converted.v1.data, converted.variables, options.target)
     if problems or spec is None:
         raise SpecError(problems)
     warnings = tuple(sorted((*spec.warnings, *converted.warnings), key=Problem.sort_key))
@@ -147,12 +148,15 @@ def load_compose(
 
 
 def check_v1(
-    doc: Document, data: dict[str, Any], target: str | None = None
+    doc: Document,
+    data: dict[str, Any],
+    variables: Mapping[str, str],
+    target: str | None = None,
 ) -> tuple[S.Spec | None, list[Problem]]:
     """spec v1's schema, normaliser and semantic checks on translated data."""
     problems, reported = schema_problems(doc, data, set())
     skip = {path for path in reported if len(path) == 1}
-    normalizer = Normalizer(doc, data, {}, skip=skip)
+    normalizer = Normalizer(doc, data, variables, skip=skip)
     spec = normalizer.spec(None, target)
     prefixes = {
         render_path(doc.model_path(p)) if isinstance(doc, MappedDocument) else render_path(p)

@@ -14,11 +14,23 @@ from reconciler.load.source import PathT
 class Resources:
     def __init__(
         self,
-        err: Callable[[PathT, str], None],
+        err: Callable[..., None],
         link: Callable[[PathT, PathT], None],
+        host_path: Callable[[str], str],
     ):
         self.err = err
         self.link = link
+        self.host_path = host_path
+
+    def file_source(self, section: str, key: str, d: Any) -> dict[str, Any]:
+        """A top-level secret or config: file (a host path), environment, content, name."""
+        d = d if isinstance(d, dict) else {}
+        out = {k: d[k] for k in ("environment", "content", "name", "external") if k in d}
+        if isinstance(d.get("file"), str):
+            out["file"] = self.host_path(d["file"])
+        if "external" in out:
+            out["external"] = boolean(out["external"])
+        return out
 
     def network(self, key: str, n: Any) -> dict[str, Any]:
         n = n if isinstance(n, dict) else {}
@@ -27,14 +39,17 @@ class Resources:
             out["driver"] = n["driver"]
         if "internal" in n:
             out["internal"] = boolean(n["internal"])
+        for option in ("attachable", "enable_ipv6"):
+            if option in n:
+                out[option] = boolean(n[option])
+        if n.get("driver_opts"):
+            out["driver_opts"] = {str(k): text(x) for k, x in n["driver_opts"].items()}
         ipam = n.get("ipam") if isinstance(n.get("ipam"), dict) else {}
         pools = ipam.get("config") or []
-        if len(pools) > 1:
-            self.err(
-                ("networks", key, "ipam", "config", 1),
-                "more than one ipam pool is not supported yet",
-            )
-        if pools and isinstance(pools[0], dict) and pools[0].get("subnet"):
+        only_subnet = set(ipam) <= {"config"} and len(pools) == 1 and isinstance(pools[0], dict)
+        if ipam and not (only_subnet and set(pools[0]) == {"subnet"}):
+            out["ipam"] = ipam  # spec v1's ipam has Compose's form
+        elif pools and pools[0].get("subnet"):
             out["subnet"] = pools[0]["subnet"]
             self.link(("networks", key, "subnet"), ("networks", key, "ipam", "config", 0, "subnet"))
         return out

@@ -35,6 +35,38 @@ PULL = {
 # service key -> spec v1 container key, for the keys copied as they are (modulo types)
 RENAMED = {"working_dir": "workdir", "container_name": "name", "stop_grace_period": "stop_timeout"}
 SAME = ("user", "restart", "hostname")
+# container fields spec v1 has under Compose's own names and forms: copied as written
+PASSED = (
+    "expose",
+    "secrets",
+    "configs",
+    "stop_signal",
+    "cap_add",
+    "cap_drop",
+    "security_opt",
+    "tmpfs",
+    "devices",
+    "sysctls",
+    "ulimits",
+    "shm_size",
+    "mem_limit",
+    "memswap_limit",
+    "mem_reservation",
+    "cpus",
+    "cpu_shares",
+    "cpuset",
+    "pids_limit",
+    "extra_hosts",
+    "dns",
+    "dns_search",
+    "dns_opt",
+    "network_mode",
+    "mac_address",
+    "platform",
+    "runtime",
+    "logging",
+)
+PASSED_BOOLEANS = ("privileged", "read_only", "tty", "stdin_open")
 
 
 class Translator:
@@ -70,10 +102,17 @@ class Translator:
                 self.err(("services", name), "a service must be a mapping")
                 continue
             containers[name] = self.service(name, service, images)
-        resources = Resources(self.err, self.link)
+        resources = Resources(self.err, self.link, self.host_path)
         networks = {k: resources.network(k, v) for k, v in (data.get("networks") or {}).items()}
         volumes = {k: resources.volume(k, v) for k, v in (data.get("volumes") or {}).items()}
+        files = {
+            section: {k: resources.file_source(section, k, v) for k, v in entries.items()}
+            for section in ("secrets", "configs")
+            if isinstance(entries := data.get(section), dict)
+        }
         for section, value in (
+            ("secrets", files.get("secrets")),
+            ("configs", files.get("configs")),
             ("images", images),
             ("containers", containers),
             ("networks", networks),
@@ -117,10 +156,23 @@ class Translator:
                 c[key] = s[key]
         if "init" in s:
             c["init"] = boolean(s["init"])
+        for key in PASSED:
+            if s.get(key) is not None:
+                c[key] = s[key]
+        if s.get("secrets"):
+            self.out.notes[("containers", name, "secrets")] = (
+                "each secret file becomes a read-only bind mount at /run/secrets/NAME "
+                "(as Compose does without Swarm)"
+            )
+        for key in PASSED_BOOLEANS:
+            if s.get(key) is not None:
+                c[key] = boolean(s[key])
         replicas = s.get("scale")
         deploy = s.get("deploy") if isinstance(s.get("deploy"), dict) else {}
         if deploy.get("mode", "replicated") != "replicated":
             self.err((*path, "deploy", "mode"), "deploy.mode: global needs Swarm; use replicas")
+        if deploy.get("resources") is not None:
+            c["deploy"] = {"resources": deploy["resources"]}
         if deploy.get("replicas") is not None:
             replicas = deploy["replicas"]
             self.link(("containers", name, "replicas"), (*path, "deploy", "replicas"))
@@ -139,13 +191,18 @@ class Translator:
             c["labels"] = self.strings(s["labels"])
         nets = s.get("networks")
         if isinstance(nets, dict) and nets:
-            c["networks"] = {
-                k: {"aliases": [text(a) for a in v["aliases"]]}
-                if isinstance(v, dict) and v.get("aliases")
-                else {}
-                for k, v in nets.items()
-            }
+            c["networks"] = {k: self.attachment(v) for k, v in nets.items()}
         return c
+
+    def attachment(self, value: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if isinstance(value, dict):
+            if value.get("aliases"):
+                out["aliases"] = [text(a) for a in value["aliases"]]
+            for key in ("ipv4_address", "ipv6_address"):
+                if value.get(key):
+                    out[key] = value[key]
+        return out
 
     def image(self, name: str, s: dict[str, Any], images: dict[str, Any]) -> str:
         path: PathT = ("services", name)
@@ -225,7 +282,7 @@ class Translator:
             out[str(k)] = text(v)
         return out
 
-    def env_files(self, value: Any, path: PathT) -> list[str]:
+    def env_files(self, value: Any, path: PathT) -> list[Any]:
         items = [value] if isinstance(value, (str, dict)) else value or []
         out = []
         for i, item in enumerate(items):
@@ -237,10 +294,10 @@ class Translator:
             if not isinstance(item, str):
                 self.err(ipath, "env_file: expected a path")
                 continue
-            absolute = Path(self.folder, os.path.expanduser(item))
-            if not required and not absolute.is_file():
-                continue
-            out.append(self.host_path(item))
+            if required is False:
+                out.append({"path": self.host_path(item), "required": False})
+            else:
+                out.append(self.host_path(item))
         return out
 
     def host_path(self, name: str) -> str:
@@ -251,8 +308,8 @@ class Translator:
             return "."
         return absolute if relative.startswith("..") else "./" + relative
 
-    def depends_on(self, name: str, value: Any) -> dict[str, str]:
-        out: dict[str, str] = {}
+    def depends_on(self, name: str, value: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
         for target, options in (value or {}).items() if isinstance(value, dict) else ():
             path = ("services", name, "depends_on", target)
             condition = "service_started"
@@ -266,7 +323,12 @@ class Translator:
                     "use service_started, service_healthy or service_completed_successfully",
                 )
                 continue
-            out[target] = mapped
+            extra = {
+                k: boolean(options[k])
+                for k in ("restart", "required")
+                if isinstance(options, dict) and k in options
+            }
+            out[target] = {"condition": mapped, **extra} if extra else mapped
             if condition != "service_started":
                 self.out.notes[("containers", name, "depends_on", target)] = (
                     f"condition: {condition}"
@@ -288,7 +350,7 @@ class Translator:
             out["test"] = test
         else:
             return None  # only timings: they tune the image's own check (not supported yet)
-        for key in ("interval", "timeout", "start_period"):
+        for key in ("interval", "timeout", "start_period", "start_interval"):
             if h.get(key) is not None:
                 out[key] = h[key]
         if h.get("retries") is not None:

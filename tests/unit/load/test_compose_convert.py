@@ -58,7 +58,7 @@ def test_convert_gives_the_same_plan(
         target = FIXTURES / name / ".converted.yaml"
     target.write_text(text)
     try:
-        again = load_spec(target, {})
+        again = load_spec(target, environ)
     finally:
         if beside:
             target.unlink()

@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconciler.load.compose.keys import HONOURED, REFUSED, RULES, TABLE, render_markdown
+import yaml
+
+from reconciler.errors import SpecError
+from reconciler.load.compose.checks import _shown
+from reconciler.load.compose.doc import render_markdown
+from reconciler.load.compose.keys import HONOURED, REFUSED, RULES, TABLE
+from reconciler.load.inputs import Inputs, load_inputs
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -27,3 +33,40 @@ def test_the_doc_names_every_key() -> None:
     doc = render_markdown()
     for rule in RULES:
         assert f"`{rule.key}`" in doc
+
+
+def _document(key: str) -> dict:
+    """A Compose document that writes `key` (a table pattern) once, on a valid service."""
+    doc: dict = {"services": {"app": {"image": "localhost:5000/stand-in/busybox:1"}}}
+    node = doc
+    parts = key.replace("[]", ".[]").split(".")
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        name = "app" if part == "*" else part
+        if part == "[]":
+            continue
+        if i + 1 < len(parts) and parts[i + 1] == "[]":
+            item: dict = {}
+            node.setdefault(name, [item])
+            node = item
+            continue
+        if last:
+            node[name] = "x"
+        else:
+            node = node.setdefault(name, {})
+    return doc
+
+
+def test_every_refused_key_is_refused_with_its_reason(tmp_path) -> None:
+    for rule in RULES:
+        if rule.verdict != REFUSED or rule.key.startswith("include"):
+            continue
+        path = tmp_path / "compose.yaml"
+        path.write_text(yaml.safe_dump(_document(rule.key)))
+        try:
+            load_inputs(Inputs([str(path)], True, "p"), {})
+        except SpecError as exc:
+            messages = [p.message for p in exc.problems]
+        else:
+            messages = []
+        assert f"{_shown(rule.key)}: {rule.how}" in messages, (rule.key, messages)

@@ -71,7 +71,7 @@ def test_compose_fixture(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
         assert rendered == errors.read_text().splitlines()
         return
     spec, _ = load_inputs(inputs, environ)
-    expected = load_spec("expected.yaml", {})
+    expected = load_spec("expected.yaml", environ)
     assert plain(spec) == plain(expected)
     if "warnings" in args:
         assert [w.render() for w in spec.warnings] == args["warnings"]
