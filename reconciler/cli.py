@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-p", "--project", default=None, help="override the spec's project name")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     register_all(sub)
+    parser.set_defaults(root_parser=parser)  # `reconciler completion` reads the whole tree
     return parser
 
 

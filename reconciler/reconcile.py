@@ -97,6 +97,8 @@ def apply_pass(
             raise PlanError(list(result.errors))
         if adjust is not None:
             result = adjust(result, state)
+            if result.errors:  # e.g. plan/select.py: a name not in the spec
+                raise PlanError(list(result.errors))
         if on_plan is not None:
             on_plan(result)
         outcomes = Executor(engine, spec.project, exec_options, on_event, spec).run(result)
@@ -124,9 +126,25 @@ def destroy_pass(
     on_plan: Callable[[Plan], None] | None = None,
 ) -> PassResult:
     """Remove what the project owns (by its labels), under the project's lock."""
-    with project_lock(spec.project, engine):
-        result = plan_destroy(spec.project, engine.observe(spec.project), options)
+    return destroy_project(spec.project, engine, options, exec_options, on_event, on_plan, spec)
+
+
+def destroy_project(
+    project: str,
+    engine: Any,
+    options: DestroyOptions,
+    exec_options: ExecOptions = ExecOptions(),
+    on_event: EventFn | None = None,
+    on_plan: Callable[[Plan], None] | None = None,
+    spec: Spec | None = None,
+) -> PassResult:
+    """`destroy_pass` by the project's name alone (`destroy -p NAME` without a spec, or with a
+    spec that is gone or broken): everything it needs is in the labels. Without a spec the
+    references its `images:` pulled are unknown, so `--images` removes only what the project
+    built or committed (labelled)."""
+    with project_lock(project, engine):
+        result = plan_destroy(project, engine.observe(project), options)
         if on_plan is not None:
             on_plan(result)
-        outcomes = Executor(engine, spec.project, exec_options, on_event, spec).run(result)
+        outcomes = Executor(engine, project, exec_options, on_event, spec).run(result)
     return PassResult(result, tuple(outcomes))

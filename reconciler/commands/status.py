@@ -1,14 +1,26 @@
-"""`reconciler status SPEC`: the project's containers as the engine sees them, and whether
-each is up to date with the spec (tables from ui/status.py, or JSON with --output json), and
-what a running `reconciler watch` of the project reports (watch/statefile.py)."""
+"""`reconciler status SPEC` (or `status -p NAME` without a spec: what exists, by its labels
+alone; whether it is up to date cannot be known): the project's containers as the engine sees
+them, and whether each is up to date with the spec (tables from ui/status.py, or JSON with
+--output json), the images it holds for containers of others, and what a running
+`reconciler watch` of the project reports (watch/statefile.py)."""
 
 from __future__ import annotations
 
 import argparse
 
 from reconciler.buildctx.context import build_sources
-from reconciler.commands.common import connect, load
+from reconciler.commands.common import connect, load_or_project
+from reconciler.commands.images import spec_references
+from reconciler.model.state import State
 from reconciler.plan.planner import plan
+from reconciler.ui.listing import (
+    held_for_others,
+    image_list_rows,
+    label_rows,
+    print_image_list,
+    print_ps,
+    ps_rows,
+)
 from reconciler.ui.output import print_json, use_color, wants_json
 from reconciler.ui.status import (
     container_rows,
@@ -22,9 +34,12 @@ from reconciler.watch.statefile import annotate_rows, read_state, state_lines
 
 
 def run(args: argparse.Namespace) -> int:
-    spec = load(args)
+    spec, project = load_or_project(args)
     with connect() as engine:
-        state = engine.observe(spec.project)
+        state = engine.observe(project)
+    held = held_for_others(image_list_rows(state, spec_references(spec)))
+    if spec is None:
+        return _by_labels(args, project, state, held)
     result = plan(spec, state, sources=build_sources(spec))
     table = container_rows(spec, state, result)
     images = image_rows(state, result)
@@ -38,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
                 "containers": table,
                 "images": images,
                 **resources,
+                "held_for_others": held,
                 "watch": watch,
             }
         )
@@ -49,6 +65,44 @@ def run(args: argparse.Namespace) -> int:
     if images:
         print_images(images, use_color(args))
     print_resources(resources, use_color(args))
+    if held:
+        print_image_list(held, use_color(args), title="images held for containers of others")
+    for line in state_lines(watch):
+        print(line)
+    return 0
+
+
+def _by_labels(args: argparse.Namespace, project: str, state: State, held: list) -> int:
+    """status -p NAME without a spec: the containers, networks and volumes by their labels."""
+    table = label_rows(state)
+    watch = read_state(project)
+    annotate_rows(table, watch)
+    networks = sorted(state.networks)
+    volumes = sorted(state.volumes)
+    if wants_json(args):
+        print_json(
+            {
+                "project": project,
+                "spec": None,
+                "containers": table,
+                "networks": networks,
+                "volumes": volumes,
+                "held_for_others": held,
+                "watch": watch,
+            }
+        )
+        return 0
+    print(f"Project {project}, from its labels (no spec: up to date unknown).")
+    if table:
+        print_ps(ps_rows(state), use_color(args))
+    else:
+        print(f"Project {project}: no containers.")
+    if networks:
+        print(f"networks: {', '.join(networks)}")
+    if volumes:
+        print(f"volumes: {', '.join(volumes)}")
+    if held:
+        print_image_list(held, use_color(args), title="images held for containers of others")
     for line in state_lines(watch):
         print(line)
     return 0

@@ -175,6 +175,13 @@ class ContainerOps(VolumeOps):
         paths = user_changes(kinds, [m.get("Destination", "") for m in mounts])
         return len(paths), paths[: max(0, limit)]
 
+    def filesystem_changes(self, container_id: str) -> list[tuple[str, str]]:
+        """`docker diff`: (A|C|D, path) per changed path (the API's Kind 1, 0, 2)."""
+        with self._translate(f"cannot list changes of container {container_id}"):
+            changes = self._api.diff(container_id) or []
+        kinds = {0: "C", 1: "A", 2: "D"}
+        return [(kinds.get(c.get("Kind"), "?"), c.get("Path", "")) for c in changes]
+
     def anonymous_volumes(self, container_id: str) -> dict[str, str]:
         """Target path -> volume name for the container's anonymous volumes (to carry over):
         volumes with an engine-generated name (anonymous mounts, image VOLUMEs, and volumes

@@ -114,6 +114,11 @@ class ContainersPort(Protocol):
 
     def changed_paths(self, container_id: str, limit: int = 5) -> tuple[int, list[str]]: ...
 
+    def filesystem_changes(self, container_id: str) -> list[tuple[str, str]]:
+        """`docker diff`: (kind, path) per changed path, kind A (added), C (changed) or
+        D (deleted), in the engine's order."""
+        ...
+
     def anonymous_volumes(self, container_id: str) -> dict[str, str]:
         """Target path -> volume name of the container's anonymous volumes."""
         ...

@@ -121,6 +121,7 @@ class ImageIntent:
 
     current_hash: str | None = None
     current_bases: Mapping[str, str] = field(default_factory=dict)
+    no_cache: bool = False  # `build --no-cache`: build without the engine's layer cache
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """The watch loop's counters (`Metrics`, updated by loop.Watcher after each pass and by
 crashloop.CrashLoopPolicy) and the optional `/healthz` + `/metrics` HTTP server
 (`MetricsServer`, started by Watcher.start for --metrics-addr, whose value commands/watch.py
-parses with `parse_addr`). The server reads a `Watched` (the Watcher, or a fake in tests)."""
+parses with `parse_addr`). The exposition text is written by prometheus_client, imported only
+when a scrape renders it. The server reads a `Watched` (the Watcher, or a fake in tests)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from typing import Any, Protocol
 
 from reconciler.errors import ReconcilerError
 from reconciler.watch.report import PassReport
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"  # prometheus_client's text format
 
 
 @dataclass
@@ -43,10 +46,11 @@ class Metrics:
             self.held_now = held_now
             self.reconnects = reconnects
 
-    def render(self, project: str, up: bool) -> str:
-        lab = '{project="' + project.replace("\\", "\\\\").replace('"', '\\"') + '"}'
+    def rows(self, up: bool) -> list[tuple[str, str, str, float]]:
+        """(name without the `reconciler_watch_` prefix, counter|gauge, help, value), read
+        under the lock: one consistent snapshot per scrape."""
         with self.lock:
-            rows = [
+            return [
                 ("up", "gauge", "1 while the watch loop runs", 1 if up else 0),
                 ("passes_total", "counter", "reconcile passes run", self.passes),
                 ("pass_failures_total", "counter", "passes that failed", self.failures),
@@ -90,11 +94,30 @@ class Metrics:
                     self.watcher_restarts,
                 ),
             ]
-        out: list[str] = []
-        for name, kind, help_text, value in rows:
-            full = f"reconciler_watch_{name}"
-            out += [f"# HELP {full} {help_text}", f"# TYPE {full} {kind}", f"{full}{lab} {value}"]
-        return "\n".join(out) + "\n"
+
+    def render(self, project: str, up: bool) -> str:
+        """The Prometheus text exposition (0.0.4), written by prometheus_client (imported here:
+        only a watch with --metrics-addr serves it) from a one-off registry whose collector
+        reads `rows`; every metric carries the `project` label."""
+        from prometheus_client import CollectorRegistry, generate_latest
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+        rows = self.rows(up)
+
+        class Snapshot:
+            def collect(self):  # the Collector protocol of prometheus_client
+                for name, kind, help_text, value in rows:
+                    full = f"reconciler_watch_{name}"
+                    if kind == "counter":
+                        family: Any = CounterMetricFamily(full, help_text, labels=["project"])
+                    else:
+                        family = GaugeMetricFamily(full, help_text, labels=["project"])
+                    family.add_metric([project], value)
+                    yield family
+
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(Snapshot())  # type: ignore[arg-type]
+        return generate_latest(registry).decode()
 
 
 class Watched(Protocol):
@@ -125,7 +148,7 @@ class MetricsServer:
                     self._send(200 if ok else 503, text + "\n", "text/plain; charset=utf-8")
                 elif path == "/metrics":
                     body = watcher.metrics.render(watcher.project, watcher.loop_alive)
-                    self._send(200, body, "text/plain; version=0.0.4; charset=utf-8")
+                    self._send(200, body, CONTENT_TYPE)
                 else:
                     self._send(404, "not found: try /healthz or /metrics\n", "text/plain")
 

@@ -305,6 +305,9 @@ class FakeEngine:
     def changed_paths(self, cid: str, limit: int = 5) -> tuple[int, list[str]]:
         return 0, []
 
+    def filesystem_changes(self, cid: str) -> list[tuple[str, str]]:
+        return []
+
     def image_id(self, reference: str) -> str | None:
         return self.images.get(reference)
 

@@ -1,0 +1,100 @@
+"""The everyday commands' argument handling, without an engine: completion scripts generated
+from the parser, `exec` without a command, SPEC-or-`-p` for the label-only commands, and the
+subset arguments."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import subprocess
+import sys
+
+import pytest
+
+from reconciler.cli import EXIT_USAGE, build_parser, main
+from reconciler.commands.exec import DEFAULT_SHELL, split_command
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(argv))
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completion_lists_every_command_and_their_options(shell):
+    code, out, _ = run("completion", shell)
+    assert code == 0
+    for word in ("apply", "destroy", "ps", "images", "restart", "pull", "build", "diff"):
+        assert word in out
+    assert "no-cache" in out and "volumes" in out  # fish writes `-l no-cache`
+
+
+def test_bash_completion_is_valid_bash(tmp_path):
+    _, out, _ = run("completion", "bash")
+    script = tmp_path / "reconciler.bash"
+    script.write_text(out)
+    subprocess.run(["bash", "-n", str(script)], check=True)
+
+
+def test_completion_of_an_unknown_shell_is_a_usage_error():
+    code, _, err = run("completion", "powershell")
+    assert code == EXIT_USAGE and "invalid choice" in err
+
+
+def test_shtab_is_not_imported_by_help():
+    code = (
+        "import sys; from reconciler.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "assert 'shtab' not in sys.modules and 'prometheus_client' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+def test_exec_without_a_command_opens_a_shell():
+    args = build_parser().parse_args(["exec", "spec.yaml", "web"])
+    assert split_command(args).command == list(DEFAULT_SHELL) == ["sh"]
+    args = build_parser().parse_args(["exec", "spec.yaml", "web", "-u", "0", "--"])
+    parsed = split_command(args)
+    assert parsed.command == ["sh"] and parsed.user == "0"
+    args = build_parser().parse_args(["exec", "spec.yaml", "web", "--", "ls", "-l"])
+    assert split_command(args).command == ["ls", "-l"]
+
+
+@pytest.mark.parametrize("command", ["status", "ps", "images", "destroy"])
+def test_label_only_commands_need_spec_or_project(command, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no default spec file here
+    code, _, err = run(command)
+    assert code == EXIT_USAGE
+    assert "-p NAME" in err
+
+
+def test_an_invalid_project_name_is_an_error_not_a_lookup(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run("ps", "-p", "Not Valid")
+    assert code == 1 and "invalid project name" in err
+
+
+def test_a_broken_spec_names_the_way_out(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("version: 1\nproject: [\n")
+    code, _, err = run("destroy", str(spec), "-p", "mine")
+    assert code == 1
+    assert "reconciler destroy -p mine" in err
+
+
+def test_subset_arguments():
+    parser = build_parser()
+    assert parser.parse_args(["apply", "s.yaml", "web", "db"]).names == ["web", "db"]
+    assert parser.parse_args(["restart", "s.yaml"]).names == []
+    build = parser.parse_args(["build", "s.yaml", "web", "--no-cache"])
+    assert build.no_cache and build.names == ["web"]
+    destroy = parser.parse_args(["destroy", "-p", "x", "--volumes", "--yes"])
+    assert destroy.spec is None and destroy.yes and destroy.volumes
+    assert isinstance(parser.parse_args(["pull", "s.yaml"]), argparse.Namespace)
