@@ -13,7 +13,8 @@ archive a build sends and hashes exactly those bytes. Public names:
 
 Which files are sent follows `.dockerignore` (buildctx.dockerignore). Hashing is cheap when
 nothing changed: file digests are cached by (path, size, mtime_ns, inode, ctime_ns), so a pass
-stats every kept file but reads only the changed ones.
+stats every kept file but reads only the changed ones; `build_sources` keeps each context's
+digests between runs in the user's cache folder (buildctx/digestcache.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.buildctx import digestcache
 from reconciler.buildctx.dockerignore import effective_rules, load_rules, matches, may_reinclude
 from reconciler.buildctx.stages import analyse
 from reconciler.model.build import BuildSource
@@ -77,7 +79,7 @@ def walk(context: str, dockerfile: str = "Dockerfile") -> Iterator[Entry]:
     yield from visit(root, "")
 
 
-_DIGESTS: dict[str, tuple[tuple[int, int, int, int], str]] = {}
+_DIGESTS: digestcache.Digests = {}
 
 
 def _stat_key(st: os.stat_result) -> tuple[int, int, int, int]:
@@ -201,13 +203,23 @@ def build_sources(spec: Spec) -> dict[str, BuildSource]:
     """One BuildSource per built image of the spec; errors are kept in `error` (the planner
     turns them into located plan errors)."""
     out: dict[str, BuildSource] = {}
-    for key, image in spec.images.items():
-        if image.build is None:
-            continue
+    builds = {key: image.build for key, image in spec.images.items() if image.build is not None}
+    for key, build in builds.items():
+        root = os.path.abspath(build.context)
+        stored = digestcache.load(root)
+        with _LOCK:
+            for path, entry in stored.items():
+                _DIGESTS.setdefault(path, entry)
         try:
-            out[key] = build_source(image.build)
+            out[key] = source = build_source(build)
         except (OSError, ValueError) as exc:
             out[key] = BuildSource(error=f"cannot read the build context: {_reason(exc)}")
+            continue
+        with _LOCK:  # the files this context sent now: deleted ones drop out of the cache
+            sent = (os.path.join(root, rel) for rel in source.manifest)
+            kept = {path: _DIGESTS[path] for path in sent if path in _DIGESTS}
+        if kept != stored:
+            digestcache.save(root, kept)
     return out
 
 
