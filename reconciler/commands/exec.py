@@ -3,8 +3,7 @@ the project's running containers, like `docker exec`.
 
 On a terminal it gets a TTY and stdin (`docker exec -it`); elsewhere its output is streamed and
 stdin is forwarded only with -i. The command's exit code is exec's exit code. An unknown name
-or a container that is not running is an error (exit 1). Without a command: `sh` (the image's
-shell; busybox, alpine and debian images all have it).
+or a container that is not running is an error (exit 1).
 """
 
 from __future__ import annotations
@@ -12,19 +11,35 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import Any, NoReturn
 
 from reconciler.commands.common import connect, load
 from reconciler.commands.parsers import add_exec_options
 from reconciler.ui import attach
 
-DEFAULT_SHELL = ("sh",)
+USAGE = 64  # as cli.EXIT_USAGE
+
+
+class _UsageParser(argparse.ArgumentParser):
+    """Parses the options after NAME; its errors are usage errors of the command (exit 64,
+    cli._Parser), never argparse's own exit 2 ("changes present")."""
+
+    def __init__(self, owner: argparse.ArgumentParser | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.owner = owner
+
+    def error(self, message: str) -> NoReturn:
+        if self.owner is not None:
+            self.owner.error(message)
+        self.exit(USAGE, f"reconciler exec: error: {message}\n")
 
 
 def split_command(args: argparse.Namespace) -> argparse.Namespace:
     """Options written after NAME and before `--` are parsed; everything after the first `--`
     (or from the first word that is not an option) is the command, kept verbatim."""
     tokens = list(args.command)
-    options = argparse.ArgumentParser(add_help=False)
+    parser = getattr(args, "parser", None)
+    options = _UsageParser(parser, add_help=False)
     add_exec_options(options)
     takes_value = {
         opt for action in options._actions if action.nargs != 0 for opt in action.option_strings
@@ -33,15 +48,16 @@ def split_command(args: argparse.Namespace) -> argparse.Namespace:
     while tokens and tokens[0] != "--" and tokens[0].startswith("-"):
         token = tokens.pop(0)
         head.append(token)
-        if token in takes_value and tokens:
+        if token in takes_value and tokens and tokens[0] != "--":  # `-e --` lacks its value
             head.append(tokens.pop(0))
     if tokens and tokens[0] == "--":
         tokens.pop(0)
     parsed, unknown = options.parse_known_args(head, namespace=args)
-    parser = getattr(args, "parser", None)
     if unknown and parser is not None:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
-    parsed.command = tokens or list(DEFAULT_SHELL)  # no command: a shell, as users expect
+    if not tokens and parser is not None:
+        parser.error("no command given (reconciler exec SPEC NAME -- CMD...)")
+    parsed.command = tokens
     return parsed
 
 

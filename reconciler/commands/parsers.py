@@ -69,6 +69,17 @@ def seconds(text: str) -> float:
     return value
 
 
+def non_negative_int(text: str) -> int:
+    """argparse type for a count that may be 0 (`logs -n 0`), never negative."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, not {text!r}")
+    return value
+
+
 def positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -232,7 +243,11 @@ def add_exec_options(p: argparse.ArgumentParser) -> None:
     """exec's options; also parsed again by commands/exec.split_command from the words
     between NAME and `--`."""
     p.add_argument(
-        "--replica", type=int, default=None, metavar="N", help="which replica (default 1)"
+        "--replica",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="which replica (default 1)",
     )
     add_project_arg(p)
     p.add_argument("-T", "--no-tty", action="store_true", help="no TTY, even on a terminal")
@@ -281,7 +296,12 @@ def logs(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     add_project_arg(p)
     p.add_argument("-f", "--follow", action="store_true", help="keep printing new output")
     p.add_argument(
-        "-n", "--tail", type=int, default=None, metavar="N", help="only the last N lines of each"
+        "-n",
+        "--tail",
+        type=non_negative_int,
+        default=None,
+        metavar="N",
+        help="only the last N lines of each",
     )
     p.add_argument("-t", "--timestamps", action="store_true", help="show the engine's timestamps")
     return p
@@ -343,7 +363,7 @@ def build(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def diff(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = _project_command(sub, "diff", help="show a container's filesystem changes (docker diff)")
     p.add_argument("name", metavar="NAME", help="a containers key, or a container name")
-    p.add_argument("--replica", type=int, metavar="N", help="which replica (default 1)")
+    p.add_argument("--replica", type=positive_int, metavar="N", help="which replica (default 1)")
     return p
 
 

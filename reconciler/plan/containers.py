@@ -58,7 +58,8 @@ def plan_containers(
     for key in sorted(by_key):  # project containers whose key is no longer in the spec
         leftovers = sorted(by_key[key], key=lambda oc: (-oc.replica, oc.name))
         for oc in leftovers:
-            target = Target("container", key, oc.replica or None, oc.name)
+            # a container with only a copied project label has no key: shown by its name
+            target = Target("container", key or oc.name, oc.replica or None, oc.name)
             if prune:
                 changes.append(
                     Change(

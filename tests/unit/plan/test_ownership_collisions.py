@@ -100,3 +100,20 @@ def test_the_volume_handler_rechecks_project_and_key_before_removing():
     mine = Change(Action.REMOVE, Target("volume", "mine", None, "p_mine"), "destroy")
     HANDLERS["volume"].run(mine, ctx)
     assert "p_mine" not in engine.volumes
+
+
+def test_a_container_with_only_a_copied_project_label_is_named_by_its_container_name():
+    from reconciler.model.state import ObservedContainer
+
+    stray = ObservedContainer(
+        id="s" * 64,
+        name="someone-else",
+        project=P,
+        key="",
+        replica=0,
+        status="running",
+        labels={"io.reconciler.project": P},
+    )
+    result = plan(spec_of(), state_of(containers=[stray]), PlanOptions(prune=True))
+    [change] = [c for c in result.changes if c.target.kind == "container"]
+    assert change.address == "container.someone-else"
