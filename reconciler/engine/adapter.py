@@ -7,6 +7,7 @@ Commands connect with `Engine.connect()`; everything else receives it as an `Eng
 
 from __future__ import annotations
 
+from reconciler.engine.buildkit import BuildkitOps
 from reconciler.engine.containers import ContainerOps
 from reconciler.engine.images import ImageOps
 from reconciler.engine.lease import LeaseOps
@@ -16,7 +17,7 @@ from reconciler.engine.streams import StreamOps
 from reconciler.engine.volumes import VolumeOps
 
 
-class Engine(ContainerOps, ImageOps, NetworkOps, VolumeOps, StreamOps, LeaseOps):
+class Engine(ContainerOps, ImageOps, BuildkitOps, NetworkOps, VolumeOps, StreamOps, LeaseOps):
     """One connection to one Docker engine, implementing `EnginePort`. Thread-safe for the
     executor's thread pool."""
 

@@ -24,7 +24,7 @@ from reconciler.engine.translate import (
     stream_error,
 )
 from reconciler.errors import EngineError, EngineUnavailable, ImageError, NotFound
-from reconciler.model.spec import CommitChanges
+from reconciler.model.spec import BuildSpec, CommitChanges
 
 
 class ImageOps(EngineClient):
@@ -101,6 +101,8 @@ class ImageOps(EngineClient):
         target: str | None = None,
         labels: Mapping[str, str] | None = None,
         progress: ProgressFn | None = None,
+        no_cache: bool = False,
+        options: BuildSpec | None = None,
     ) -> str:
         """Build `tag` from an uncompressed tar of the context (a file object) with the
         engine's classic builder; returns the image id. Never pulls (pull=False: the caller
@@ -122,8 +124,10 @@ class ImageOps(EngineClient):
                     rm=True,
                     forcerm=True,
                     pull=False,
+                    nocache=no_cache,
                     decode=True,
                     use_config_proxy=False,
+                    **_classic_options(options),
                 )
                 for event in stream:
                     if not isinstance(event, dict):
@@ -183,6 +187,22 @@ class ImageOps(EngineClient):
                 container_id, repository=repository, tag=tag or "latest", conf=conf
             )
         return str(result["Id"])
+
+
+def _classic_options(build: BuildSpec | None) -> dict[str, Any]:
+    """The build options the classic builder takes (secrets and ssh need BuildKit)."""
+    if build is None:
+        return {}
+    out: dict[str, Any] = {}
+    if build.cache_from:
+        out["cache_from"] = list(build.cache_from)
+    if build.network:
+        out["network_mode"] = build.network
+    if build.extra_hosts:
+        out["extra_hosts"] = dict(h.split(":", 1) for h in build.extra_hosts)
+    if build.shm_size is not None:
+        out["shmsize"] = build.shm_size
+    return out
 
 
 def _pull_cause(cause: str) -> str:

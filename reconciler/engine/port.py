@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import IO, Any, Protocol
 
-from reconciler.model.spec import CommitChanges
+from reconciler.model.spec import BuildSpec, CommitChanges
 from reconciler.model.state import ObservedContainer, State
 
 ProgressFn = Callable[[dict[str, Any]], None]  # receives raw progress/stream events
@@ -148,7 +148,30 @@ class ImagesPort(Protocol):
         target: str | None = None,
         labels: Mapping[str, str] | None = None,
         progress: ProgressFn | None = None,
-    ) -> str: ...
+        no_cache: bool = False,
+        options: BuildSpec | None = None,
+    ) -> str:
+        """The classic builder; `options`: cache_from, network, extra_hosts, shm_size."""
+        ...
+
+    def buildkit_cli(self) -> tuple[str | None, str]:
+        """(a docker CLI that can build with BuildKit, "") or (None, why there is none)."""
+        ...
+
+    def build_buildkit(
+        self,
+        context: IO[bytes],
+        tag: str,
+        *,
+        dockerfile: str,
+        build: BuildSpec,
+        labels: Mapping[str, str],
+        expect: Mapping[str, str],
+        progress: ProgressFn | None = None,
+        no_cache: bool = False,
+    ) -> str:
+        """BuildKit through that CLI; `expect`: labels the result must carry."""
+        ...
 
     def create_helper_container(self, image: str, name: str, entrypoint: list[str]) -> str: ...
 

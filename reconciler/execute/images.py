@@ -6,8 +6,9 @@ kept its ID, an image that turned out to be still in use). Every failure is an I
 whose message names the image and the cause.
 
 - build: the context archive is written by buildcontext.write_archive, which hashes exactly
-  the bytes sent, so the source-hash label describes what was built. Every FROM image must be
-  present: a build never pulls.
+  the bytes sent, so the source-hash label describes what was built. A FROM image of the
+  target's stages that is missing is pulled first (as `docker build` does); execute/builder.py
+  chooses BuildKit or the classic builder and runs the build.
 - commit: one work container of the base (an idle shell, no labels), each `run` step through
   `sh -c` with `docker exec`, in order, then a commit with the recipe's `changes` and the
   ownership + source-hash labels. The work container is removed on success and on failure.
@@ -23,6 +24,7 @@ from typing import Any
 
 from reconciler.buildctx import archive as buildcontext
 from reconciler.errors import Conflict, EngineError, EngineUnavailable, ImageError
+from reconciler.execute.builder import run_build
 from reconciler.execute.context import ProgressFn, RunContext
 from reconciler.execute.outcome import Result, Status
 from reconciler.model.labels import (
@@ -107,7 +109,7 @@ class ImageActions:
         found: dict[str, dict[str, str]] = {}
 
         def labels_for(source: buildcontext.BuildSource) -> dict[str, str]:
-            found["bases"] = bases = self._base_ids(ref, source.bases)
+            found["bases"] = bases = self._base_ids(ref, source.bases, progress)
             return {
                 **build.labels,
                 **ownership_labels(self.spec.project, image.key, "image"),
@@ -135,26 +137,25 @@ class ImageActions:
                 ):
                     return Result(Status.UNCHANGED, "base image ID unchanged; nothing to rebuild")
             archive.seek(0)
-            image_id = self.engine.build(
-                archive,
-                ref,
-                dockerfile=written.dockerfile,
-                buildargs=build.args,
-                target=build.target,
-                labels=written.api_labels,
-                progress=progress,
-            )
-        return Result(message=f"built {short_id(image_id)}")
+            image_id, note = run_build(self.engine, archive, ref, build, written, progress)
+        return Result(message=f"built {short_id(image_id)}" + (f" {note}" if note else ""))
 
-    def _base_ids(self, ref: str, bases: tuple[str, ...]) -> dict[str, str]:
+    def _base_ids(
+        self, ref: str, bases: tuple[str, ...], progress: ProgressFn | None = None
+    ) -> dict[str, str]:
+        """The ID of every image the target's stages build on; a missing one is pulled on
+        demand, as `docker build` does."""
         out: dict[str, str] = {}
         for base in bases:
             base_id = self.engine.image_id(base)
             if base_id is None:
-                raise ImageError(
-                    f"cannot build {ref}: the Dockerfile builds FROM {base}, which is not "
-                    "present locally; builds never pull: add it under `images:` with `pull:`"
-                )
+                try:
+                    base_id = self.engine.pull(base, progress)
+                except ImageError as exc:
+                    raise ImageError(
+                        f"cannot build {ref}: the Dockerfile builds FROM {base}, which is not "
+                        f"present locally and could not be pulled: {exc}"
+                    ) from exc
             out[base] = base_id
         return out
 

@@ -235,6 +235,7 @@ def test_build_rebuilds_only_on_change_and_reports_a_failing_step(
           web:
             build:
               context: ctx
+              builder: classic  # its step numbers (tests/integration/build: BuildKit's)
               args: {{GREETING: {greeting}}}
         containers:
           c: {{image: web, stop_timeout: 1s}}

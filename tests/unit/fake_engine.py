@@ -36,7 +36,7 @@ from typing import IO, Any, Generic, TypeVar
 from reconciler.engine.port import EnginePort, ProgressFn
 from reconciler.errors import Conflict, NotFound
 from reconciler.model import labels as labels_mod
-from reconciler.model.spec import CommitChanges
+from reconciler.model.spec import BuildSpec, CommitChanges
 from reconciler.model.state import ObservedContainer, ObservedImage, State
 
 T = TypeVar("T")
@@ -392,8 +392,32 @@ class FakeEngine:
         target: str | None = None,
         labels: Mapping[str, str] | None = None,
         progress: ProgressFn | None = None,
+        no_cache: bool = False,
+        options: BuildSpec | None = None,
     ) -> str:
         self._call("build", tag)
+        with self._lock:
+            self.images[tag] = "sha256:" + self._new_id()
+            return self.images[tag]
+
+    buildkit = (None, "the fake engine has no docker CLI")  # tests set (path, "") to use it
+
+    def buildkit_cli(self) -> tuple[str | None, str]:
+        return self.buildkit
+
+    def build_buildkit(
+        self,
+        context: IO[bytes],
+        tag: str,
+        *,
+        dockerfile: str,
+        build: BuildSpec,
+        labels: Mapping[str, str],
+        expect: Mapping[str, str],
+        progress: ProgressFn | None = None,
+        no_cache: bool = False,
+    ) -> str:
+        self._call("build_buildkit", tag)
         with self._lock:
             self.images[tag] = "sha256:" + self._new_id()
             return self.images[tag]
