@@ -3,7 +3,8 @@ the project's running containers, like `docker exec`.
 
 On a terminal it gets a TTY and stdin (`docker exec -it`); elsewhere its output is streamed and
 stdin is forwarded only with -i. The command's exit code is exec's exit code. An unknown name
-or a container that is not running is an error (exit 1).
+or a container that is not running is an error (exit 1). Without a command: `sh` (the image's
+shell; busybox, alpine and debian images all have it).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from reconciler.commands.common import connect, load
 from reconciler.commands.parsers import add_exec_options
 from reconciler.ui import attach
 
+DEFAULT_SHELL = ("sh",)
 USAGE = 64  # as cli.EXIT_USAGE
 
 
@@ -55,9 +57,7 @@ def split_command(args: argparse.Namespace) -> argparse.Namespace:
     parsed, unknown = options.parse_known_args(head, namespace=args)
     if unknown and parser is not None:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
-    if not tokens and parser is not None:
-        parser.error("no command given (reconciler exec SPEC NAME -- CMD...)")
-    parsed.command = tokens
+    parsed.command = tokens or list(DEFAULT_SHELL)  # no command: a shell, as users expect
     return parsed
 
 
