@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.ui.progress import size_text
+
 INTERVAL = 5.0
 MADE = ("pull", "build", "commit")
 _STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")  # the classic builder
@@ -144,14 +146,6 @@ class Heartbeat:
 
     def stop(self) -> None:
         self.stopped.set()
-
-
-def size_text(n: float) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} GB"
 
 
 def _cut(text: str, limit: int) -> str:

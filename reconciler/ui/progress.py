@@ -138,14 +138,16 @@ def _cut(text: str, limit: int) -> str:
 
 
 def _bytes(current: int, total: int) -> str:
-    def size(n: float) -> str:
-        for unit in ("B", "kB", "MB", "GB"):
-            if n < 1000 or unit == "GB":
-                return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-            n /= 1000
-        return f"{n:.1f} GB"
+    return f"{size_text(current)}/{size_text(total)}"
 
-    return f"{size(current)}/{size(total)}"
+
+def size_text(n: float) -> str:
+    """A byte count for people: `512 B`, `3.1 MB` (also ui/heartbeat.py's lines)."""
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} GB"
 
 
 def finish(address: str) -> None:
