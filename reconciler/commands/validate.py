@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     except SpecError as exc:
         files, explicit = [], False
         problems_found = exc.problems
-    shown = ", ".join(files) or "."
+    shown = ", ".join(files) or "(no spec)"
     args.spec = shown
     inputs = Inputs(files, explicit, args.project, args.env_files, args.profiles)
     try:
