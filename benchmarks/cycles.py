@@ -1,6 +1,7 @@
 """One measured cycle per tool on N containers, each in a fresh project:
 
-- reconciler: cold `apply`, no-op `apply` (several), one container changed (env) `apply`,
+- reconciler: cold `apply`, no-op `apply`, `plan --detailed-exitcode` and `status -o json`
+  (several each), one container changed (env) `apply`,
   `destroy`;
 - docker-compose: cold `up -d`, no-op `up -d` (several), one service changed `up -d`, `down`;
 - engine limit: create+start through the API with a thread pool, then stop+remove.
@@ -121,6 +122,11 @@ def reconciler_cycle(ctx: Context, n: int, record: Record, count_api: bool = Fal
             "reconciler.noop",
             run_timed([*cli, "apply", str(spec)], ctx.env, folder, progress=watch),
         )
+    for _ in range(ctx.noops):  # the read commands scripts and prompts call (issue 14)
+        plan = [*cli, "plan", str(spec), "--detailed-exitcode"]
+        record("reconciler.plan", run_timed(plan, ctx.env, folder, progress=watch))
+        status = [*cli, "status", str(spec), "-o", "json"]
+        record("reconciler.status", run_timed(status, ctx.env, folder, progress=watch))
     calls: dict = {}
     if count_api and ctx.proxy is not None:
         calls = count_calls(ctx.proxy, [*cli, "apply", str(spec)], ctx.env, folder)

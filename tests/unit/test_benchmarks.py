@@ -243,7 +243,7 @@ def _samples(*walls):
     return [{"wall": w, "cpu": w / 2} for w in walls]
 
 
-def _results(noop_50=0.3, compose_noop_50=1.5, calls=(5, 5), watch=None):
+def _results(noop_50=0.15, compose_noop_50=1.5, calls=(5, 5), watch=None, read_50=0.15):
     sizes = {}
     for n, count in zip(("10", "50"), calls, strict=True):
         sizes[n] = {
@@ -252,6 +252,8 @@ def _results(noop_50=0.3, compose_noop_50=1.5, calls=(5, 5), watch=None):
                 "compose.cold": _samples(2.0, 2.2),
                 "limit.cold": _samples(1.0, 1.0),
                 "reconciler.noop": _samples(noop_50, noop_50),
+                "reconciler.plan": _samples(read_50, read_50),
+                "reconciler.status": _samples(read_50, read_50),
                 "compose.noop": _samples(compose_noop_50),
                 "reconciler.change": _samples(1.5),
                 "compose.change": _samples(2.5),
@@ -339,13 +341,17 @@ def test_run_timed_kills_a_command_without_progress(tmp_path):
 def test_targets_met():
     verdicts = {t: v for t, _, v in report.targets(_results())}
     assert all(v == "met" for v in verdicts.values()), verdicts
-    assert len(verdicts) == 4  # calls constant, noop budget, noop vs compose, cold vs limit
+    # calls constant; budget and vs compose for no-op apply, plan and status; cold vs limit
+    assert len(verdicts) == 8
 
 
 def test_targets_missed():
-    rows = report.targets(_results(noop_50=0.5, compose_noop_50=1.0, calls=(5, 6)))
+    rows = report.targets(_results(noop_50=0.5, compose_noop_50=1.0, calls=(5, 6), read_50=0.1))
     verdicts = {t: v for t, _, v in rows}
     assert list(verdicts.values()).count("**missed**") == 3, verdicts
+    rows = report.targets(_results(read_50=0.3))  # plan and status: budget and ratio
+    assert [v for _, _, v in rows].count("**missed**") == 4
+    rows = report.targets(_results(noop_50=0.5, compose_noop_50=1.0, calls=(5, 6)))
     measured = {t: m for t, m, _ in rows}
     assert measured["no-op apply: the same number of API calls at every N"] == "N=10: 5, N=50: 6"
 
