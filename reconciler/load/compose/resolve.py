@@ -148,14 +148,15 @@ class Resolver:
                 self.problems.append(tree.problem(ipath, "an include entry needs a path"))
                 continue
             paths = item["path"] if isinstance(item["path"], list) else [item["path"]]
-            variables = dict(self.variables)
+            from_files: dict[str, str] = {}
             env_files = item.get("env_file") or []
             for name in [env_files] if isinstance(env_files, str) else env_files:
                 values, found = read_env_file(
                     Path(doc.folder / str(name)).absolute(), doc.display_path(str(name))
                 )
                 self.problems.extend(found)
-                variables = {**values, **self.variables}
+                from_files.update(values)
+            variables = {**from_files, **self.variables}  # the environment wins
             if depth >= MAX_DEPTH:
                 self.problems.append(tree.problem(ipath, "include nested too deep"))
                 continue

@@ -184,7 +184,7 @@ class Translator:
         if deps:
             c["depends_on"] = deps
         if isinstance(s.get("healthcheck"), dict):
-            hc = self.healthcheck(s["healthcheck"])
+            hc = self.healthcheck(s["healthcheck"], path)
             if hc is not None:
                 c["healthcheck"] = hc
         if s.get("labels"):
@@ -339,7 +339,7 @@ class Translator:
             )
         return out
 
-    def healthcheck(self, h: dict[str, Any]) -> dict[str, Any] | None:
+    def healthcheck(self, h: dict[str, Any], path: PathT) -> dict[str, Any] | None:
         if boolean(h.get("disable", False)) is True:
             return {"test": ["NONE"]}
         out: dict[str, Any] = {}
@@ -349,7 +349,13 @@ class Translator:
         elif test is not None:
             out["test"] = test
         else:
-            return None  # only timings: they tune the image's own check (not supported yet)
+            self.err(
+                (*path, "healthcheck"),
+                "healthcheck: timings without a test (tuning the image's own check) are not "
+                "supported yet",
+                "give the test too",
+            )
+            return None
         for key in ("interval", "timeout", "start_period", "start_interval"):
             if h.get(key) is not None:
                 out[key] = h[key]
