@@ -34,6 +34,14 @@ def _r(key: str, why: str = NOT_YET) -> Rule:
 
 
 _S = "services.*"
+# container fields spec v1 has under Compose's own names and forms: translate.py copies them
+PASSED_FIELDS = (
+    "expose", "secrets", "configs", "stop_signal", "cap_add", "cap_drop", "privileged",
+    "security_opt", "read_only", "tmpfs", "devices", "sysctls", "ulimits", "shm_size",
+    "mem_limit", "memswap_limit", "mem_reservation", "cpus", "cpu_shares", "cpuset",
+    "pids_limit", "extra_hosts", "dns", "dns_search", "dns_opt", "network_mode",
+    "mac_address", "platform", "runtime", "tty", "stdin_open", "logging",
+)  # fmt: skip
 
 RULES: tuple[Rule, ...] = (
     # --- top level ---------------------------------------------------------------------------
@@ -253,43 +261,7 @@ RULES: tuple[Rule, ...] = (
     _r(f"{_S}.userns_mode", NOT_YET),
     _r(f"{_S}.uts", NOT_YET),
     # container fields spec v1 has under Compose's names and forms: copied as written
-    *(
-        _h(f"{_S}.{name}", f"{name} (same name and forms in spec v1)")
-        for name in (
-            "expose",
-            "secrets",
-            "configs",
-            "stop_signal",
-            "cap_add",
-            "cap_drop",
-            "privileged",
-            "security_opt",
-            "read_only",
-            "tmpfs",
-            "devices",
-            "sysctls",
-            "ulimits",
-            "shm_size",
-            "mem_limit",
-            "memswap_limit",
-            "mem_reservation",
-            "cpus",
-            "cpu_shares",
-            "cpuset",
-            "pids_limit",
-            "extra_hosts",
-            "dns",
-            "dns_search",
-            "dns_opt",
-            "network_mode",
-            "mac_address",
-            "platform",
-            "runtime",
-            "tty",
-            "stdin_open",
-            "logging",
-        )
-    ),
+    *(_h(f"{_S}.{name}", f"{name} (same name and forms in spec v1)") for name in PASSED_FIELDS),
     # --- networks ----------------------------------------------------------------------------
     _h("networks.*.driver", "driver"),
     _h("networks.*.internal", "internal"),

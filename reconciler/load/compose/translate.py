@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.load.compose.bindings import Bindings
+from reconciler.load.compose.keys import PASSED_FIELDS
 from reconciler.load.compose.merge import Tree
 from reconciler.load.compose.resources import Resources
 from reconciler.load.compose.values import V1, boolean, integer, text
@@ -35,37 +36,6 @@ PULL = {
 # service key -> spec v1 container key, for the keys copied as they are (modulo types)
 RENAMED = {"working_dir": "workdir", "container_name": "name", "stop_grace_period": "stop_timeout"}
 SAME = ("user", "restart", "hostname")
-# container fields spec v1 has under Compose's own names and forms: copied as written
-PASSED = (
-    "expose",
-    "secrets",
-    "configs",
-    "stop_signal",
-    "cap_add",
-    "cap_drop",
-    "security_opt",
-    "tmpfs",
-    "devices",
-    "sysctls",
-    "ulimits",
-    "shm_size",
-    "mem_limit",
-    "memswap_limit",
-    "mem_reservation",
-    "cpus",
-    "cpu_shares",
-    "cpuset",
-    "pids_limit",
-    "extra_hosts",
-    "dns",
-    "dns_search",
-    "dns_opt",
-    "network_mode",
-    "mac_address",
-    "platform",
-    "runtime",
-    "logging",
-)
 PASSED_BOOLEANS = ("privileged", "read_only", "tty", "stdin_open")
 
 
@@ -156,17 +126,14 @@ class Translator:
                 c[key] = s[key]
         if "init" in s:
             c["init"] = boolean(s["init"])
-        for key in PASSED:
+        for key in PASSED_FIELDS:  # the Compose names spec v1 has (load/compose/keys.py)
             if s.get(key) is not None:
-                c[key] = s[key]
+                c[key] = boolean(s[key]) if key in PASSED_BOOLEANS else s[key]
         if s.get("secrets"):
             self.out.notes[("containers", name, "secrets")] = (
                 "each secret file becomes a read-only bind mount at /run/secrets/NAME "
                 "(as Compose does without Swarm)"
             )
-        for key in PASSED_BOOLEANS:
-            if s.get(key) is not None:
-                c[key] = boolean(s[key])
         replicas = s.get("scale")
         deploy = s.get("deploy") if isinstance(s.get("deploy"), dict) else {}
         if deploy.get("mode", "replicated") != "replicated":
