@@ -22,6 +22,7 @@ from reconciler.load.source import PathT
 
 SECTIONS = ("services", "networks", "volumes", "secrets", "configs")
 MAX_DEPTH = 20  # include / extends nesting
+INCLUDE_KEYS = ("path", "project_directory", "env_file")  # keys.py: include[].*
 
 
 @dataclass
@@ -146,6 +147,17 @@ class Resolver:
                 item = {"path": item}
             if not isinstance(item, dict) or "path" not in item:
                 self.problems.append(tree.problem(ipath, "an include entry needs a path"))
+                continue
+            unknown = [k for k in item if k not in INCLUDE_KEYS and not str(k).startswith("x-")]
+            for key in unknown:
+                self.problems.append(
+                    tree.problem(
+                        (*ipath, key),
+                        f"include[].{key} is not a key of the Compose Specification",
+                        at_key=True,
+                    )
+                )
+            if unknown:
                 continue
             paths = item["path"] if isinstance(item["path"], list) else [item["path"]]
             from_files: dict[str, str] = {}
