@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
         result = apply_pass(
             spec,
             engine,
-            PlanOptions(prune=not args.no_prune),
+            PlanOptions(prune=not args.no_prune, adopt_compose=args.adopt_compose),
             ExecOptions(parallel=args.parallel, wait_timeout=args.wait_timeout, settle=args.settle),
             on_event=printer,
             on_plan=printer.plan,

@@ -90,6 +90,15 @@ def positive_int(text: str) -> int:
     return value
 
 
+def add_adopt_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--adopt-compose",
+        action="store_true",
+        help="take over the containers `docker compose up` created for this project: each is "
+        "replaced by the spec's container (kept until the new one runs), named volumes kept",
+    )
+
+
 def add_pass_args(p: argparse.ArgumentParser) -> None:
     """Options of a reconcile pass, shared by apply and watch."""
     p.add_argument("--no-prune", action="store_true", help="keep containers no longer in the spec")
@@ -149,6 +158,7 @@ def validate(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def plan(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = _project_command(sub, "plan", help="show the changes apply would make")
     p.add_argument("--no-prune", action="store_true", help="keep containers no longer in the spec")
+    add_adopt_arg(p)
     p.add_argument(
         "--detailed-exitcode",
         action="store_true",
@@ -159,6 +169,7 @@ def plan(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def apply(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = _project_command(sub, "apply", help="converge the engine to the spec (one pass)")
+    add_adopt_arg(p)
     add_pass_args(p)
     add_names_arg(p, "only these containers and what they need (default all)")
     p.add_argument("-v", "--verbose", action="store_true", help="show full pull and build logs")

@@ -18,7 +18,8 @@ from reconciler.ui.render import render_plan
 def run(args: argparse.Namespace) -> int:
     spec = load(args)
     with connect() as engine:
-        plan, _ = make_plan(spec, engine, PlanOptions(prune=not args.no_prune))
+        options = PlanOptions(prune=not args.no_prune, adopt_compose=args.adopt_compose)
+        plan, _ = make_plan(spec, engine, options)
     if plan.errors:
         raise PlanError(list(plan.errors))
     if wants_json(args):

@@ -25,6 +25,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any, Self
 
+from reconciler.engine.compose_observed import compose_observed
 from reconciler.engine.endpoint import Endpoint, resolve, sdk_kwargs
 from reconciler.engine.rawhttp import HTTPStatusError, TransportError, UnixHTTP
 from reconciler.engine.translate import (
@@ -33,7 +34,7 @@ from reconciler.engine.translate import (
     observed_image,
 )
 from reconciler.errors import Conflict, EngineError, EngineUnavailable, NotFound
-from reconciler.model.labels import LABEL_PROJECT, owned_container
+from reconciler.model.labels import LABEL_PROJECT, compose_container, owned_container
 from reconciler.model.state import (
     ObservedContainer,
     ObservedImage,
@@ -285,6 +286,7 @@ class EngineClient:
 
         owned: list[ObservedContainer] = []
         foreign: dict[str, str] = {}
+        compose: list[ObservedContainer] = []  # created by Compose for this project's name
         users: dict[str, list[str]] = {}
         for raw in raw_containers:
             name = container_name(raw)
@@ -296,6 +298,8 @@ class EngineClient:
                 owned.append(observed_container(raw, name, labels))
             else:
                 foreign[name] = raw.get("Id", "")
+                if compose_container(labels, project):  # adopted or held, never a clash
+                    compose.append(compose_observed(raw, name, labels))
 
         images: dict[str, ObservedImage] = {}
         project_images: list[ObservedImage] = []
@@ -332,6 +336,7 @@ class EngineClient:
             project=project,
             containers=tuple(sorted(owned, key=lambda c: (c.key, c.replica, c.name))),
             foreign_names=foreign,
+            compose_containers=tuple(sorted(compose, key=lambda c: (c.key, c.replica, c.name))),
             image_users={k: tuple(sorted(v)) for k, v in users.items()},
             images=images,
             project_images=tuple(sorted(project_images, key=lambda i: i.id)),

@@ -175,9 +175,10 @@ def _replace(
     try:
         new = _create_and_start(change, intent, config, ctx, carry)
     except ReconcilerError as exc:
+        name = intent.adopt_from or name  # an adopted Compose container gets its own name back
         try:
             engine.rename_container(old, name)
-            if was_running and (change.before or {}) and intent.start:
+            if was_running and (change.before or intent.adopt_from) and intent.start:
                 engine.start_container(old)
         except ReconcilerError as again:
             raise ChangeFailed(

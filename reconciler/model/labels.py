@@ -72,6 +72,24 @@ def owned_container(labels: Mapping[str, str], project: str) -> bool:
     return labels.get(LABEL_KIND, "container") == "container"
 
 
+# Labels docker compose (v2 and docker-compose 1.x) puts on the containers it creates.
+COMPOSE_PROJECT = "com.docker.compose.project"
+COMPOSE_SERVICE = "com.docker.compose.service"
+COMPOSE_NUMBER = "com.docker.compose.container-number"
+COMPOSE_ONEOFF = "com.docker.compose.oneoff"  # `docker compose run` containers: "True"
+
+
+def compose_container(labels: Mapping[str, str], project: str) -> bool:
+    """A service container that Compose created for a project of this name (not a one-off
+    `run` container, and not one of reconciler's): what `apply --adopt-compose` takes over."""
+    return (
+        labels.get(COMPOSE_PROJECT) == project
+        and bool(labels.get(COMPOSE_SERVICE))
+        and labels.get(COMPOSE_ONEOFF, "False") != "True"
+        and LABEL_PROJECT not in labels
+    )
+
+
 # --- names ---------------------------------------------------------------------------------------
 
 

@@ -57,6 +57,7 @@ class Reason(StrEnum):
     LEFTOVER = "leftover"  # a duplicate or a leftover of an interrupted replacement
     DESTROY = "destroy"
     HELD = "held"  # held back by the caller (watch's crash-loop policy)
+    ADOPT = "adopt"  # a container Compose created, taken over (or held without --adopt-compose)
     UNKNOWN = "unknown"  # cannot be decided (unreadable build context, missing base image)
 
 
@@ -113,6 +114,7 @@ class ContainerIntent:
     current_hash: str | None = None  # the existing container's config hash
     restore: str | None = None  # the aside name of an interrupted replacement's old container
     first_start: bool = False  # created but never started: its hooks are still due
+    adopt_from: str | None = None  # a Compose container's name: replaced, renamed back on failure
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,9 @@ class State:
     # (an image still used by a foreign container is never removed).
     foreign_names: Mapping[str, str] = field(default_factory=dict)
     image_users: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # image id -> names
+    # Containers Compose created for a project of this name (also in foreign_names; their
+    # ports are never a clash): key = the service, replica = its container number.
+    compose_containers: tuple[ObservedContainer, ...] = ()
     images: Mapping[str, ObservedImage] = field(default_factory=dict)  # "repo:tag" -> image
     project_images: tuple[ObservedImage, ...] = ()  # images labelled with this project
     networks: Mapping[str, ObservedNetwork] = field(default_factory=dict)  # by name

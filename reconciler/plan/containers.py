@@ -18,6 +18,7 @@ from reconciler.model.labels import config_hash, hooks_pending, is_aside
 from reconciler.model.plan import Action, Change, ContainerIntent, Reason, Target
 from reconciler.model.spec import ContainerSpec, Spec, container_config, container_name
 from reconciler.model.state import ObservedContainer, State
+from reconciler.plan import adopt
 from reconciler.plan.diff import diff_configs
 from reconciler.plan.resources import container_deps
 
@@ -31,7 +32,12 @@ def plan_containers(
     pending_images: Mapping[str, str],
     errors: list[Problem],
     warnings: list[str],
+    adopt_compose: bool = False,
 ) -> list[Change]:
+    """`adopt_compose`: replace the containers Compose created for this project (plan/adopt.py);
+    without it they are named in a warning and never touched."""
+    compose = adopt.compose_replicas(state)
+    warnings += adopt.warnings(spec, state, adopt_compose)
     by_key: dict[str, list[ObservedContainer]] = {}
     for oc in state.containers:
         by_key.setdefault(oc.key, []).append(oc)
@@ -53,6 +59,8 @@ def plan_containers(
                 pending_images,
                 key in completed_targets,
                 errors,
+                compose,
+                adopt_compose,
             )
         )
     for key in sorted(by_key):  # project containers whose key is no longer in the spec
@@ -102,6 +110,8 @@ def _plan_container(
     pending_images: Mapping[str, str],
     is_completion_target: bool,
     errors: list[Problem],
+    compose: Mapping[tuple[str, int], ObservedContainer] | None = None,
+    adopt_compose: bool = False,
 ) -> list[Change]:
     key = container.key
     reference = spec.image_reference(container.image)
@@ -139,6 +149,16 @@ def _plan_container(
             if extra is not current:
                 reason = _UNFINISHED if extra is unfinished else _extra_reason(extra)
                 changes.append(_remove(target, extra, reason, Reason.LEFTOVER))
+        held = (compose or {}).get((key, replica))
+        if held is not None and current is None:  # created by Compose for this project
+            common = {"after": after, "depends_on": deps, "wait_for": wait_for}
+            intent = ContainerIntent(
+                start=container.state == "running",
+                hooks=tuple(tuple(s) for s in container.exec),
+                healthcheck=container.healthcheck is not None,
+            )
+            changes.append(adopt.decide(held, target, common, intent, adopt_compose))
+            continue
         foreign = state.foreign_names.get(name)
         if foreign and current is None:
             errors.append(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from reconciler.errors import Problem
-from reconciler.model.labels import LABEL_CONFIG_HASH, config_hash
+from reconciler.model.labels import COMPOSE_PROJECT, LABEL_CONFIG_HASH, config_hash
 from reconciler.model.plan import Action, Change, NetworkIntent, Reason, Target
 from reconciler.model.spec import Spec, network_config
 from reconciler.model.state import State
@@ -60,6 +60,17 @@ def plan_networks(spec: Spec, state: State, errors: list[Problem]) -> list[Chang
                     "`external: true` to share it",
                     network.location,
                     path,
+                )
+            )
+            continue
+        if found is not None and found.labels.get(COMPOSE_PROJECT) == spec.project:
+            changes.append(  # Compose made it for this project: used as it is, never removed
+                Change(
+                    Action.UNCHANGED,
+                    target,
+                    f"created by Compose for project {spec.project}; used as it is",
+                    after=after,
+                    cause=Reason.EXTERNAL,
                 )
             )
             continue

@@ -23,6 +23,7 @@ from reconciler.plan.resources import plan_destroy_resources
 @dataclass(frozen=True)
 class PlanOptions:
     prune: bool = True  # remove project containers whose key left the spec
+    adopt_compose: bool = False  # replace the containers Compose created for the project
 
 
 def plan(
@@ -42,7 +43,7 @@ def plan(
     resource_changes = networks.plan_networks(spec, state, errors)
     resource_changes += volumes.plan_volumes(spec, state, errors, warnings)
     container_changes = plan_containers(
-        spec, state, options.prune, pending_images, errors, warnings
+        spec, state, options.prune, pending_images, errors, warnings, options.adopt_compose
     )
     removals = networks.plan_network_removals(spec, state, container_changes)
     removals += image_removals.plan_image_removals(

@@ -8,7 +8,7 @@ changed: a changed definition is a plan error, since applying it would lose the 
 from __future__ import annotations
 
 from reconciler.errors import Location, Problem
-from reconciler.model.labels import LABEL_CONFIG_HASH, config_hash
+from reconciler.model.labels import COMPOSE_PROJECT, LABEL_CONFIG_HASH, config_hash
 from reconciler.model.plan import Action, Change, Reason, Target
 from reconciler.model.spec import Spec, volume_config
 from reconciler.model.state import State
@@ -105,6 +105,18 @@ def plan_volumes(
                     after,
                     diffs=diffs,
                     cause=Reason.REFUSED,
+                )
+            )
+            continue
+        if found is not None and found.labels.get(COMPOSE_PROJECT) == spec.project:
+            changes.append(  # Compose named it <project>_<key> too: the data is kept
+                Change(
+                    Action.UNCHANGED,
+                    target,
+                    f"created by Compose for project {spec.project}; used as it is",
+                    None,
+                    after,
+                    cause=Reason.EXTERNAL,
                 )
             )
             continue
