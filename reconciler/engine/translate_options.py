@@ -101,10 +101,10 @@ def _mount_options(config: Mapping[str, Any], host: dict[str, Any]) -> None:
         if volume.get("kind") == "bind" and (
             volume.get("selinux") or volume.get("create_host_path")
         ):
-            words = ["ro" if volume.get("read_only") else "rw"]
-            words += [w for w in (volume.get("selinux"), volume.get("propagation")) if w]
+            flags = ["ro" if volume.get("read_only") else "rw"]
+            flags += [w for w in (volume.get("selinux"), volume.get("propagation")) if w]
             host.setdefault("Binds", []).append(
-                f"{mount['Source']}:{mount['Target']}:{','.join(words)}"
+                f"{mount['Source']}:{mount['Target']}:{','.join(flags)}"
             )
             continue
         if volume.get("propagation"):

@@ -73,8 +73,8 @@ class Mount:
             "kind": self.kind,
             "read_only": self.read_only,
         }
-        options = (("selinux", self.selinux), ("propagation", self.propagation))
-        options += (("create_host_path", self.create_host_path), ("nocopy", self.nocopy))
+        options: tuple[tuple[str, Any], ...] = (("selinux", self.selinux), ("nocopy", self.nocopy))
+        options += (("create_host_path", self.create_host_path), ("propagation", self.propagation))
         out.update((k, v) for k, v in options if v)  # absent when unset: older hashes hold
         return out
 

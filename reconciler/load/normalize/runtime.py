@@ -130,10 +130,8 @@ class RuntimeFields(Limits):
                 mode = None
             else:
                 mode = int(mode, 8)
-        ids = {k: d[k] for k in ("uid", "gid") if d.get(k) is not None}
-        return O.FileUse(
-            source, target, *(str(ids[k]) if k in ids else None for k in ("uid", "gid")), mode
-        )
+        uid, gid = (None if d.get(k) is None else str(d[k]) for k in ("uid", "gid"))
+        return O.FileUse(source, target, uid, gid, mode)
 
     def _tmpfs(self, d: Mapping[str, Any], path: PathT) -> dict[str, str]:
         value = d["tmpfs"]

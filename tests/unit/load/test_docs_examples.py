@@ -59,7 +59,17 @@ def complete(doc: dict, folder: Path) -> dict:
         env_files = container.get("env_file") if isinstance(container, dict) else None
         for name in [env_files] if isinstance(env_files, str) else env_files or []:
             (folder / name).write_text("")
+    for section in ("secrets", "configs"):  # file sources exist
+        for source in (doc.get(section) or {}).values():
+            if isinstance(source, dict) and isinstance(source.get("file"), str):
+                (folder / source["file"]).write_text("x")
     return doc
+
+
+def environ_for(doc: dict) -> dict[str, str]:
+    """A value for each variable a secret or config reads (`environment:` sources)."""
+    sources = [*(doc.get("secrets") or {}).values(), *(doc.get("configs") or {}).values()]
+    return {s["environment"]: "x" for s in sources if isinstance(s, dict) and "environment" in s}
 
 
 @pytest.mark.parametrize(("where", "text"), blocks(), ids=[w for w, _ in blocks()])
@@ -74,6 +84,6 @@ def test_doc_example_is_a_valid_spec(where: str, text: str, tmp_path: Path) -> N
     spec_path = tmp_path / "spec.yaml"
     spec_path.write_text(yaml.safe_dump(doc, sort_keys=False) if "version" not in text else text)
     try:
-        load_spec(spec_path, environ={})
+        load_spec(spec_path, environ=environ_for(doc))
     except SpecError as exc:
         pytest.fail(f"{where}: the example does not validate:\n{exc.render()}")
