@@ -56,7 +56,7 @@ def normalize_project_name(text: str) -> str:
 
 
 def project_variables(
-    first: Document, env_files: list[str], environ: Mapping[str, str]
+    first: Path, env_files: list[str], environ: Mapping[str, str]
 ) -> tuple[dict[str, str], list[Problem]]:
     """`.env` beside the first file (or the --env-file files instead, as Compose does), then
     the environment, which wins."""
@@ -68,8 +68,8 @@ def project_variables(
             values, found = read_env_file(path, name)
             variables.update(values)
             problems.extend(found)
-    elif (first.folder / ".env").is_file():
-        values, found = read_env_file(first.folder / ".env", first.display_path(".env"))
+    elif (first.absolute().parent / ".env").is_file():
+        values, found = read_env_file(first.absolute().parent / ".env", str(first.parent / ".env"))
         variables.update(values)
         problems.extend(found)
     variables.update(environ)

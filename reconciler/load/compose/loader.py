@@ -33,7 +33,7 @@ from reconciler.load.loader import _dedupe, _under
 from reconciler.load.normalize.normalizer import Normalizer
 from reconciler.load.schema_messages import schema_problems
 from reconciler.load.semantics import Semantics
-from reconciler.load.source import Document, Mark, PathT, load_document, render_path
+from reconciler.load.source import Document, Mark, PathT, render_path
 from reconciler.model import spec as S
 
 
@@ -98,8 +98,7 @@ def compose_to_v1(
     """Read, resolve, check and translate; raises SpecError with every problem found.
     `folder`: where relative host paths of the result are relative to (default: the project
     folder, the first file's)."""
-    first_doc = load_document(files[0])
-    variables, problems = project_variables(first_doc, options.env_files, environ)
+    variables, problems = project_variables(Path(files[0]), options.env_files, environ)
     resolver = Resolver(variables)
     displays = list(files)
     if options.default_override and len(files) == 1:
@@ -110,6 +109,7 @@ def compose_to_v1(
     problems.extend(resolver.problems)
     if not trees:
         raise SpecError(problems)
+    first_doc = trees[0].where(())[0]
     tree = merge_files(trees)
     warnings = list(resolver.warnings)
     if "version" in tree.data:
