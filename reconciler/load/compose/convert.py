@@ -15,6 +15,7 @@ from reconciler.load.source import PathT
 def render_v1(data: dict[str, Any], notes: dict[PathT, str], sources: list[str]) -> str:
     lines = [
         f"# converted from {', '.join(sources)} by `reconciler convert`",
+        "# (variables were substituted with the values they had then)",
     ]
     _emit(data, (), 0, notes, lines)
     return "\n".join(lines) + "\n"

@@ -102,6 +102,9 @@ class Translator:
                 value = s[key]
                 c[key] = [text(w) for w in value] if isinstance(value, list) else value
         env = self.env(s.get("environment"))
+        for key, value in (s.get("environment") or {}).items():
+            if value is None and key in env:
+                self.out.notes[("containers", name, "env", key)] = "from the environment"
         if env:
             c["env"] = env
             self.link(("containers", name, "env"), (*path, "environment"))
