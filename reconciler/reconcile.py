@@ -47,12 +47,20 @@ def make_plan(spec: Spec, engine: Any, options: PlanOptions = PlanOptions()) -> 
     replacements get a warning when `docker diff` shows changes made inside the container
     that the replacement would discard."""
     sources = build_sources(spec)
-    state = engine.observe(spec.project)
+    state = observe(engine, spec.project, spec.target == "swarm")
     result = plan(spec, state, options, sources=sources)
     if spec.warnings:
         warned = tuple(p.render() for p in spec.warnings)
         result = replace(result, warnings=(*warned, *result.warnings))
     return annotate(result, engine), state
+
+
+def observe(engine: Any, project: str, swarm: bool = False) -> State:
+    """The project's state; with `swarm` (target swarm), its services, tasks and nodes too."""
+    state = engine.observe(project)
+    if swarm:
+        state = replace(state, swarm=engine.observe_swarm(project))
+    return state
 
 
 def annotate(result: Plan, engine: Any) -> Plan:
@@ -143,7 +151,8 @@ def destroy_project(
     references its `images:` pulled are unknown, so `--images` removes only what the project
     built or committed (labelled)."""
     with project_lock(project, engine):
-        result = plan_destroy(project, engine.observe(project), options)
+        swarm = spec is not None and spec.target == "swarm"
+        result = plan_destroy(project, observe(engine, project, swarm), options)
         if on_plan is not None:
             on_plan(result)
         outcomes = Executor(engine, project, exec_options, on_event, spec).run(result)

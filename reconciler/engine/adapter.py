@@ -13,11 +13,14 @@ from reconciler.engine.images import ImageOps
 from reconciler.engine.lease import LeaseOps
 from reconciler.engine.networks import NetworkOps
 from reconciler.engine.port import EnginePort
+from reconciler.engine.services import ServiceOps
 from reconciler.engine.streams import StreamOps
 from reconciler.engine.volumes import VolumeOps
 
 
-class Engine(ContainerOps, ImageOps, BuildkitOps, NetworkOps, VolumeOps, StreamOps, LeaseOps):
+class Engine(
+    ContainerOps, ImageOps, BuildkitOps, NetworkOps, VolumeOps, StreamOps, ServiceOps, LeaseOps
+):
     """One connection to one Docker engine, implementing `EnginePort`. Thread-safe for the
     executor's thread pool."""
 

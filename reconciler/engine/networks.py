@@ -26,6 +26,7 @@ class NetworkOps(EngineClient):
         labels: Mapping[str, str] | None = None,
         internal: bool = False,
         subnet: str | None = None,
+        attachable: bool = False,
         options: Mapping[str, Any] | None = None,
     ) -> str:
         """Create a network; returns its id. Name in use -> Conflict. `options`: the
@@ -44,6 +45,7 @@ class NetworkOps(EngineClient):
                 internal=internal,
                 ipam=ipam,
                 check_duplicate=True,
+                attachable=attachable or None,  # overlay networks of target swarm
                 **extra,
             )
         return created["Id"]

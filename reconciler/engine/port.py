@@ -20,6 +20,7 @@ from typing import IO, Any, Protocol
 
 from reconciler.model.spec import BuildSpec, CommitChanges
 from reconciler.model.state import ObservedContainer, State
+from reconciler.model.swarm import ObservedService, SwarmState
 
 ProgressFn = Callable[[dict[str, Any]], None]  # receives raw progress/stream events
 
@@ -197,6 +198,7 @@ class NetworksPort(Protocol):
         labels: Mapping[str, str] | None = None,
         internal: bool = False,
         subnet: str | None = None,
+        attachable: bool = False,
         options: Mapping[str, Any] | None = None,  # ipam, driver_opts, enable_ipv6 (issue 13)
     ) -> str: ...
 
@@ -275,8 +277,51 @@ class StreamsPort(Protocol):
     ) -> EventStreamPort: ...
 
 
+class ServicesPort(Protocol):
+    """target swarm (engine/services.py)."""
+
+    def observe_swarm(self, project: str) -> SwarmState:
+        """The project's services and tasks, other services' names, the nodes."""
+        ...
+
+    def inspect_service(self, service_id: str) -> ObservedService: ...
+
+    def create_service(
+        self, config: Mapping[str, Any], labels: Mapping[str, str], replicas: int, image: str
+    ) -> str: ...
+
+    def update_service(
+        self,
+        service_id: str,
+        version: int,
+        config: Mapping[str, Any],
+        labels: Mapping[str, str],
+        replicas: int,
+        image: str,
+    ) -> None: ...
+
+    def scale_service(self, service_id: str, replicas: int) -> None: ...
+
+    def remove_service(self, service_id: str) -> None: ...
+
+    def service_leftovers(self, service_id: str) -> int:
+        """Tasks and local containers a removed service still has."""
+        ...
+
+    def pinned_image(self, reference: str, push: bool = False) -> str:
+        """`reference@sha256:...` (pushed first with `push`)."""
+        ...
+
+
 class EnginePort(
-    ContainersPort, ImagesPort, NetworksPort, VolumesPort, StreamsPort, LeasesPort, Protocol
+    ContainersPort,
+    ImagesPort,
+    NetworksPort,
+    VolumesPort,
+    StreamsPort,
+    LeasesPort,
+    ServicesPort,
+    Protocol,
 ):
     """Everything the rest of the code calls on an engine."""
 

@@ -7,6 +7,7 @@ from reconciler.execute.containers import ContainerHandler
 from reconciler.execute.context import Handler
 from reconciler.execute.images import ImageHandler
 from reconciler.execute.networks import NetworkHandler
+from reconciler.execute.services import ServiceHandler
 from reconciler.execute.volumes import VolumeHandler
 from reconciler.model.plan import Kind
 
@@ -15,4 +16,5 @@ HANDLERS: dict[str, Handler] = {
     Kind.IMAGE: ImageHandler(),
     Kind.NETWORK: NetworkHandler(),
     Kind.VOLUME: VolumeHandler(),
+    Kind.SERVICE: ServiceHandler(),
 }

@@ -33,6 +33,7 @@ from reconciler.load.normalize.normalizer import Normalizer
 from reconciler.load.schema_messages import schema_problems
 from reconciler.load.semantics import Semantics
 from reconciler.load.source import Document, PathT, load_document, render_path
+from reconciler.load.swarm import swarm_rules
 from reconciler.model import spec as S
 
 
@@ -40,6 +41,7 @@ def load_spec(
     path: str | Path,
     environ: Mapping[str, str] | None = None,
     project: str | None = None,
+    target: str | None = None,
 ) -> S.Spec:
     """Load, interpolate, validate and normalise a spec file.
 
@@ -48,7 +50,7 @@ def load_spec(
     Raises SpecError with every problem found.
     """
     doc = load_document(path)
-    spec, problems = check_document(doc, environ, project)
+    spec, problems = check_document(doc, environ, project, target)
     if problems or spec is None:
         raise SpecError(problems)
     return spec
@@ -63,7 +65,10 @@ def dotenv_variables(doc: Document) -> tuple[dict[str, str], list[Problem]]:
 
 
 def check_document(
-    doc: Document, environ: Mapping[str, str] | None = None, project: str | None = None
+    doc: Document,
+    environ: Mapping[str, str] | None = None,
+    project: str | None = None,
+    target: str | None = None,
 ) -> tuple[S.Spec | None, list[Problem]]:
     """(Spec, []) when valid, else (None, every problem sorted)."""
     environ = os.environ if environ is None else environ
@@ -87,11 +92,13 @@ def check_document(
     # already has one: they would repeat it. A section of the wrong type is skipped.
     skip = {path for path in reported if len(path) == 1}
     normalizer = Normalizer(doc, data, variables, skip=skip)
-    spec = normalizer.spec(project)
+    spec = normalizer.spec(project, target)
     prefixes = {render_path(path) for path in reported}
     problems.extend(p for p in normalizer.problems if not _under(p.path, prefixes))
     semantics = Semantics(doc, data, spec, normalizer.port_paths)
     problems.extend(p for p in semantics.run() if not _under(p.path, prefixes))
+    spec, target_problems = swarm_rules(doc, data, spec)  # target swarm (and its fields)
+    problems.extend(p for p in target_problems if not _under(p.path, prefixes))
     problems = _dedupe(problems)
     problems.sort(key=Problem.sort_key)
     if problems:

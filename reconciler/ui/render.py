@@ -35,6 +35,10 @@ NOUNS = {
     "remove-network": "network(s) to remove",
     "create-volume": "volume(s) to create",
     "remove-volume": "volume(s) to remove",
+    "create-service": "service(s) to create",
+    "update-service": "service(s) to update",
+    "scale-service": "service(s) to scale",
+    "remove-service": "service(s) to remove",
 }
 
 
@@ -93,7 +97,14 @@ def event_line(event: dict[str, Any], color: bool = False) -> str | None:
     """One line for an apply event, or None for events not shown in text mode."""
     kind = event.get("event")
     if kind == "begin":
-        if event["action"] in ("pull", "build", "commit", "replace", "replace-network"):
+        if event["action"] in (
+            "pull",
+            "build",
+            "commit",
+            "replace",
+            "replace-network",
+            "update-service",
+        ):
             return f"  … {event['address']} ({event['name']}): {event['action']}: {event['reason']}"
         return None
     if kind in PAST:

@@ -34,10 +34,11 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Generic, TypeVar
 
 from reconciler.engine.port import EnginePort, ProgressFn
-from reconciler.errors import Conflict, NotFound
+from reconciler.errors import Conflict, EngineError, NotFound
 from reconciler.model import labels as labels_mod
 from reconciler.model.spec import BuildSpec, CommitChanges
 from reconciler.model.state import ObservedContainer, ObservedImage, State
+from reconciler.model.swarm import ObservedService, SwarmState
 
 T = TypeVar("T")
 
@@ -323,6 +324,41 @@ class FakeEngine:
     def close(self) -> None:
         self.calls.append(("close", ""))
 
+    # --- Swarm (target swarm): this fake is a plain engine, not a manager ----------------------
+    def observe_swarm(self, project: str) -> SwarmState:
+        raise EngineError("the fake engine is not a Swarm manager")
+
+    def inspect_service(self, service_id: str) -> ObservedService:
+        raise NotFound(f"no service {service_id}")
+
+    def create_service(
+        self, config: Mapping[str, Any], labels: Mapping[str, str], replicas: int, image: str
+    ) -> str:
+        raise EngineError("the fake engine is not a Swarm manager")
+
+    def update_service(
+        self,
+        service_id: str,
+        version: int,
+        config: Mapping[str, Any],
+        labels: Mapping[str, str],
+        replicas: int,
+        image: str,
+    ) -> None:
+        raise EngineError("the fake engine is not a Swarm manager")
+
+    def scale_service(self, service_id: str, replicas: int) -> None:
+        raise EngineError("the fake engine is not a Swarm manager")
+
+    def remove_service(self, service_id: str) -> None:
+        raise EngineError("the fake engine is not a Swarm manager")
+
+    def service_leftovers(self, service_id: str) -> int:
+        return 0
+
+    def pinned_image(self, reference: str, push: bool = False) -> str:
+        raise EngineError("the fake engine is not a Swarm manager")
+
     def list_containers_by_label(self, label_filter: str | list[str]) -> list[ObservedContainer]:
         wanted = [label_filter] if isinstance(label_filter, str) else list(label_filter)
         with self._lock:
@@ -447,6 +483,7 @@ class FakeEngine:
         labels: Mapping[str, str] | None = None,
         internal: bool = False,
         subnet: str | None = None,
+        attachable: bool = False,
         options: Mapping[str, Any] | None = None,
     ) -> str:
         self._call("create_network", name)

@@ -86,7 +86,9 @@ class Bindings(Fields):
                         hi = None
                 if is_range:  # "8000-8009": a container port range
                     return container_range(str(container), container, protocol, host_ip, lo, hi)
-                return S.PortBinding(container_port, protocol, host_ip, lo, hi)
+                mode = value.get("mode")  # target swarm: ingress | host (schema-checked)
+                mode = mode if isinstance(mode, str) else None
+                return S.PortBinding(container_port, protocol, host_ip, lo, hi, mode=mode)
             except ValueError as exc:
                 self.err(path, str(exc))
                 return None

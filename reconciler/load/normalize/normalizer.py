@@ -43,7 +43,7 @@ class Normalizer(Fields):
             return []
         return list(self.mapping(data.get(name), (name,)).items())
 
-    def spec(self, project_override: str | None) -> S.Spec:
+    def spec(self, project_override: str | None, target_override: str | None = None) -> S.Spec:
         data = self.data
         project = data.get("project")
         if project_override is not None:
@@ -102,6 +102,8 @@ class Normalizer(Fields):
             containers, files["secrets"], files["configs"], self.err, declared
         )
         version = data.get("version", 1)
+        target = data.get("target") if target_override is None else target_override
+        registry = data.get("registry")
         return S.Spec(
             project=self.project,
             path=str(self.doc.path),
@@ -110,6 +112,8 @@ class Normalizer(Fields):
             containers=containers,
             networks=networks,
             volumes=volumes,
+            target=target if target in ("engine", "swarm") else "engine",
+            registry=registry if isinstance(registry, str) else None,
             secrets=files["secrets"],
             configs=files["configs"],
         )
