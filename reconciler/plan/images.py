@@ -95,7 +95,7 @@ def plan_images(
         if image.kind == "pull":
             changes.append(plan_pull(key, image.reference, image.policy, state, image, errors))
     for ref in direct_references(spec):
-        changes.append(plan_pull(ref, ref, "if-missing", state, None, errors))
+        changes.append(plan_pull(ref, ref, reference_policy(spec, ref), state, None, errors))
     pending = {c.target.key: c.address for c in changes if c.action is not Action.UNCHANGED}
     made = [k for k, i in spec.images.items() if i.kind in ("build", "commit")]
     for key in _made_order(spec, made, sources):
@@ -121,6 +121,13 @@ def direct_references(spec: Spec) -> list[str]:
     return sorted(refs)
 
 
+def reference_policy(spec: Spec, ref: str) -> str:
+    """The pull policy of a reference no images key declares: its containers' pull_policy
+    (Compose's), `always` if any says so, `never` if all do, else `if-missing`."""
+    policies = {c.pull_policy or "if-missing" for c in spec.containers.values() if c.image == ref}
+    return "always" if "always" in policies else "never" if policies == {"never"} else "if-missing"
+
+
 def plan_pull(key, reference, policy, state: State, image, errors: list[Problem]) -> Change:
     target = Target("image", key, None, reference)
     present = state.image_id(reference)
@@ -134,7 +141,7 @@ def plan_pull(key, reference, policy, state: State, image, errors: list[Problem]
         errors.append(
             Problem(
                 f"image {reference} is not present locally and its policy is `never`; "
-                "load or pull it first, or set `policy: if-missing`",
+                f"load or pull it first, or set `{'' if image else 'pull_'}policy: if-missing`",
                 image.location if image else None,
                 f"images.{key}.policy" if image else "",
             )
