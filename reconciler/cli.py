@@ -23,6 +23,7 @@ from reconciler.ui.output import report_error
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CHANGES = 2
+NO_COLOR_HELP = "no colours even on a terminal (also NO_COLOR)"
 EXIT_USAGE = 64  # argparse itself uses 2; usage errors are remapped so 2 means "changes"
 
 
@@ -38,9 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Declarative desired state for Docker: validate, plan, apply, watch.",
     )
     parser.add_argument("--version", action="version", version=f"reconciler {__version__}")
-    parser.add_argument(
-        "--no-color", action="store_true", help="no colours even on a terminal (also NO_COLOR)"
-    )
+    parser.add_argument("--no-color", action="store_true", help=NO_COLOR_HELP)
     # the commands' common options, accepted before COMMAND too (commands/parsers.py)
     parser.add_argument(
         "-o", "--output", choices=("text", "json"), default="text", help="output format"
@@ -48,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-p", "--project", default=None, help="override the spec's project name")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     register_all(sub)
+    for command in sub.choices.values():  # SUPPRESS: a value given before COMMAND stays
+        command.add_argument(
+            "--no-color", action="store_true", default=argparse.SUPPRESS, help=NO_COLOR_HELP
+        )
     parser.set_defaults(root_parser=parser)  # `reconciler completion` reads the whole tree
     return parser
 

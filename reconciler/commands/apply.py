@@ -23,7 +23,12 @@ def run(args: argparse.Namespace) -> int:
             spec,
             engine,
             PlanOptions(prune=not args.no_prune, adopt_compose=args.adopt_compose),
-            ExecOptions(parallel=args.parallel, wait_timeout=args.wait_timeout, settle=args.settle),
+            ExecOptions(
+                parallel=args.parallel,
+                wait_timeout=args.wait_timeout,
+                settle=args.settle,
+                renew_anon_volumes=args.renew_anon_volumes,
+            ),
             on_event=printer,
             on_plan=printer.plan,
             adjust=(lambda p, _state: select(p, args.names, spec)) if args.names else None,

@@ -15,6 +15,9 @@ Declare = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], argp
 # --- shared options ------------------------------------------------------------------------------
 
 
+RENEW_HELP = "a replaced container gets fresh anonymous volumes, not the old one's data"
+
+
 def add_spec_arg(p: argparse.ArgumentParser, short_file: bool = True) -> None:
     """SPEC (optional: the folder's reconciler.yaml or Compose file) and the Compose inputs."""
     p.add_argument(
@@ -44,23 +47,6 @@ def add_project_arg(p: argparse.ArgumentParser) -> None:
         "--project",
         default=argparse.SUPPRESS,  # the root parser's default: also accepted before COMMAND
         help="override the spec's project name (like docker compose -p)",
-    )
-    p.add_argument(
-        "--target",
-        choices=("engine", "swarm"),
-        default=None,
-        help="override the spec's target: engine (containers) or swarm (services; docs/swarm.md)",
-    )
-
-
-def add_common_args(p: argparse.ArgumentParser) -> None:
-    """The options accepted both before and after the command name (cli.py declares them on
-    the root parser with their defaults; SUPPRESS here keeps a value given before COMMAND)."""
-    p.add_argument(
-        "--no-color",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="no colours even on a terminal (also NO_COLOR)",
     )
 
 
@@ -176,6 +162,7 @@ def plan(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def apply(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = _project_command(sub, "apply", help="converge the engine to the spec (one pass)")
     add_adopt_arg(p)
+    p.add_argument("-V", "--renew-anon-volumes", action="store_true", help=RENEW_HELP)
     add_pass_args(p)
     add_names_arg(p, "only these containers and what they need (default all)")
     p.add_argument("-v", "--verbose", action="store_true", help="show full pull and build logs")
@@ -416,6 +403,4 @@ COMMANDS: tuple[tuple[str, Declare], ...] = (
 def register_all(sub: argparse._SubParsersAction) -> None:
     """Declare every subcommand; the chosen one's name lands in `args.command_module`."""
     for name, declare in COMMANDS:
-        parser = declare(sub)
-        parser.set_defaults(command_module=name)
-        add_common_args(parser)
+        declare(sub).set_defaults(command_module=name)

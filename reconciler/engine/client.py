@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Self
 
 from reconciler.engine.compose_observed import compose_observed
@@ -30,6 +30,7 @@ from reconciler.engine.endpoint import Endpoint, resolve, sdk_kwargs
 from reconciler.engine.rawhttp import HTTPStatusError, TransportError, UnixHTTP
 from reconciler.engine.translate import (
     container_name,
+    foreign_ports,
     observed_container,
     observed_image,
 )
@@ -42,6 +43,12 @@ from reconciler.model.state import (
     ObservedVolume,
     State,
 )
+
+
+def ours(labels: Mapping[str, str], project: str) -> bool:
+    """Owned by the project (the containers whose ports are not foreign)."""
+    return owned_container(labels, project)
+
 
 _SETUP_HINT = "Start dockerd (e.g. `bash scripts/engine-setup.sh`) or set DOCKER_HOST."
 
@@ -337,6 +344,7 @@ class EngineClient:
             containers=tuple(sorted(owned, key=lambda c: (c.key, c.replica, c.name))),
             foreign_names=foreign,
             compose_containers=tuple(sorted(compose, key=lambda c: (c.key, c.replica, c.name))),
+            foreign_ports=foreign_ports(raw_containers, lambda labels: ours(labels, project)),
             image_users={k: tuple(sorted(v)) for k, v in users.items()},
             images=images,
             project_images=tuple(sorted(project_images, key=lambda i: i.id)),

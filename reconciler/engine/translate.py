@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from reconciler.engine.translate_options import add_options, endpoint_addresses
@@ -25,7 +25,7 @@ from reconciler.model.labels import (
     LABEL_REPLICA,
 )
 from reconciler.model.spec import CommitChanges
-from reconciler.model.state import ObservedContainer, ObservedImage
+from reconciler.model.state import ForeignPort, ObservedContainer, ObservedImage
 
 _NS = 1_000_000_000
 _ANONYMOUS_VOLUME_NAME = re.compile(r"^[0-9a-f]{64}$")
@@ -322,6 +322,7 @@ def observed_container(
         labels=dict(labels),
         ports=format_ports(raw.get("Ports") or ()),
         created=int(raw.get("Created") or 0),
+        anonymous_volumes=anonymous_volume_names(raw),
     )
 
 
@@ -332,7 +333,6 @@ def observed_image(raw: Mapping[str, Any]) -> ObservedImage:
         tags=tags,
         labels=dict(raw.get("Labels") or {}),
         created=int(raw.get("Created") or 0),
-        digests=tuple(d for d in raw.get("RepoDigests") or () if d and "<none>" not in d),
     )
 
 
@@ -351,6 +351,31 @@ def parse_exit_code(status: str) -> int | None:
     """ "Exited (137) 2 seconds ago" -> 137; None when the text carries no exit code."""
     match = _EXIT_CODE.match(status)
     return int(match.group(1)) if match else None
+
+
+def foreign_ports(
+    raw_containers: Any, ours: Callable[[Mapping[str, str]], bool]
+) -> tuple[ForeignPort, ...]:
+    """The host ports published by the containers whose labels are not `ours` (the list's
+    Ports): a spec publishing one of them clashes (plan/host_ports.py)."""
+    found = []
+    for raw in raw_containers:
+        if ours(raw.get("Labels") or {}):
+            continue
+        for port in raw.get("Ports") or ():
+            if port.get("PublicPort"):
+                ip, proto = port.get("IP") or "", port.get("Type") or "tcp"
+                found.append(ForeignPort(ip, proto, int(port["PublicPort"]), container_name(raw)))
+    return tuple(found)
+
+
+def anonymous_volume_names(raw: Mapping[str, Any]) -> tuple[str, ...]:
+    """Names of the engine-named volumes in the list's Mounts (anonymous and image VOLUMEs)."""
+    return tuple(
+        m["Name"]
+        for m in raw.get("Mounts") or ()
+        if m.get("Type") == "volume" and _ANONYMOUS_VOLUME_NAME.match(m.get("Name") or "")
+    )
 
 
 def format_ports(ports: Any) -> tuple[str, ...]:

@@ -43,7 +43,7 @@ class ContainerHandler:
         action = change.action
         if action is Action.REMOVE:
             engine.stop_container(change.container_id, _stop_timeout(change.before))
-            engine.remove_container(change.container_id)
+            engine.remove_container(change.container_id, volumes=intent.remove_volumes)
             return Result(Status.DONE, "removed")
         if action is Action.STOP:
             _restore_name(change, intent, ctx)
@@ -164,7 +164,7 @@ def _replace(
     old = _existing(change)
     name = change.target.name
     try:
-        carry = engine.anonymous_volumes(old)
+        carry = engine.anonymous_volumes(old) if not ctx.options.renew_anon_volumes else {}
     except NotFound:  # removed since it was observed: nothing to keep running
         return _create_and_start(replace(change, action=Action.CREATE), intent, config, ctx)
     was_running = True
@@ -185,7 +185,7 @@ def _replace(
                 f"{exc}; rolling back failed too: {again}; the old container {name} is left stopped"
             ) from exc
         raise ChangeFailed(f"{exc}; the old container {name} was restored") from exc
-    engine.remove_container(old, volumes=False)
+    engine.remove_container(old, volumes=ctx.options.renew_anon_volumes)
     return new
 
 

@@ -23,6 +23,7 @@ class ExecOptions:
     parallel: int = 8
     wait_timeout: float = 120.0  # deadline for health / dependency conditions
     settle: float = 1.0  # seconds a new container (no healthcheck) must stay up (settle.py)
+    renew_anon_volumes: bool = False  # a replacement gets fresh anonymous volumes
     # Set from another thread (watch on SIGTERM) to end waits as Ctrl-C does: replacements
     # under way restore their old containers. None: the executor's own.
     cancel: threading.Event | None = None

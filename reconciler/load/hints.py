@@ -103,6 +103,15 @@ def typo_of(word: str, choices: Iterable[str]) -> str | None:
     return best[1] if best is not None and 0 < best[0] <= limit else None
 
 
+def not_a_key_warning(image: str) -> tuple[str, str]:
+    """(message, hint) for a bare image name that is not an images key: it is pulled."""
+    return (
+        f"{image!r} is not an images key: it will be pulled from the default registry as "
+        f"docker.io/library/{image}:latest",
+        f"declare images.{image}, or write {image}:latest if you mean that image",
+    )
+
+
 def quote_hint(doc: Document, path: PathT, value: Any) -> str | None:
     """The hint for a scalar that YAML turned into something other than a string."""
     mark = doc.mark_at(path)

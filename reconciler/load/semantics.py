@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import Problem
-from reconciler.load.hints import suggest, typo_of
+from reconciler.load.hints import not_a_key_warning, suggest, typo_of
 from reconciler.load.normalize.scalars import reference_problem
 from reconciler.load.source import Document, PathT, render_path
 from reconciler.model import spec as S
@@ -46,9 +46,6 @@ class Semantics:
     def err(self, path: PathT, message: str, hint: str | None = None, at_key: bool = False) -> None:
         self.problems.append(self.doc.problem(path, message, hint, at_key))
 
-    def warn(self, path: PathT, message: str, hint: str | None = None) -> None:
-        self.warnings.append(self.doc.problem(path, message, hint))
-
     def raw(self, path: PathT) -> Any:
         value: Any = self.data
         for part in path:
@@ -80,12 +77,7 @@ class Semantics:
             guess = suggest(image, self.image_keys)
         if why is None and guess is None:
             if bare:
-                self.warn(
-                    path,
-                    f"{image!r} is not an images key: it will be pulled from the default "
-                    f"registry as docker.io/library/{image}:latest",
-                    f"declare images.{image}, or write {image}:latest if you mean that image",
-                )
+                self.warnings.append(self.doc.problem(path, *not_a_key_warning(image)))
             return
         if guess:
             hint = f'did you mean "{guess}"?'
@@ -195,8 +187,6 @@ class Semantics:
         return ("containers", key, "ports")
 
     def ports(self) -> None:
-        if self.spec.target == "swarm":  # one published port per service: load/swarm.py
-            return
         # (protocol, host port) -> [(host ip, owner description, path)]
         taken: dict[tuple[str, int], list[tuple[str, str, PathT]]] = {}
         for key, c in self.spec.containers.items():

@@ -29,8 +29,6 @@ class Action(StrEnum):
     PULL = "pull"
     BUILD = "build"
     COMMIT = "commit"
-    UPDATE = "update"  # services: a rolling update to a new definition
-    SCALE = "scale"  # services: only the number of replicas changes
 
 
 class Kind(StrEnum):
@@ -38,7 +36,6 @@ class Kind(StrEnum):
     IMAGE = "image"
     NETWORK = "network"
     VOLUME = "volume"
-    SERVICE = "service"  # target swarm
 
 
 class Reason(StrEnum):
@@ -75,8 +72,6 @@ SYMBOLS: dict[Action, str] = {
     Action.PULL: "↓",
     Action.BUILD: "*",
     Action.COMMIT: "*",
-    Action.UPDATE: "~",
-    Action.SCALE: "~",
 }
 
 
@@ -84,8 +79,6 @@ def action_name(action: Action, kind: str) -> str:
     """The name shown and serialised: the verb, with the kind for objects other than
     containers (`remove-image`, `create-network`, `replace-network`, `create-volume`)."""
     if kind != Kind.CONTAINER and action in (Action.CREATE, Action.REPLACE, Action.REMOVE):
-        return f"{action}-{kind}"
-    if kind == Kind.SERVICE and action in (Action.UPDATE, Action.SCALE):
         return f"{action}-{kind}"
     return str(action)
 
@@ -122,6 +115,7 @@ class ContainerIntent:
     restore: str | None = None  # the aside name of an interrupted replacement's old container
     first_start: bool = False  # created but never started: its hooks are still due
     adopt_from: str | None = None  # a Compose container's name: replaced, renamed back on failure
+    remove_volumes: bool = False  # a removal takes the anonymous volumes along (destroy --volumes)
 
 
 @dataclass(frozen=True)
@@ -146,21 +140,8 @@ class NetworkIntent:
     id: str  # the existing network's ID
 
 
-@dataclass(frozen=True)
-class ServiceIntent:
-    """target swarm: what the service handler needs beyond before/after."""
-
-    service_id: str | None = None  # the existing service
-    replicas: int = 1  # desired replicas (left out of the config hash)
-    current_hash: str | None = None  # the existing service's config hash
-    image: str = ""  # the reference to pin to a digest (pushed first when the project made it)
-    push: bool = False  # built or committed by the project: pushed to the registry first
-
-
-Intent = ContainerIntent | ImageIntent | ImageRemovalIntent | NetworkIntent | ServiceIntent
-IntentT = TypeVar(
-    "IntentT", ContainerIntent, ImageIntent, ImageRemovalIntent, NetworkIntent, ServiceIntent
-)
+Intent = ContainerIntent | ImageIntent | ImageRemovalIntent | NetworkIntent
+IntentT = TypeVar("IntentT", ContainerIntent, ImageIntent, ImageRemovalIntent, NetworkIntent)
 
 
 @dataclass(frozen=True)
@@ -231,6 +212,7 @@ class Plan:
     changes: tuple[Change, ...] = ()  # every target, UNCHANGED included, in execution order
     warnings: tuple[str, ...] = ()
     errors: tuple[Problem, ...] = ()  # plan-time problems (nothing may be applied)
+    kept: tuple[str, ...] = ()  # destroy: what it keeps and how to remove it (after the summary)
 
     @property
     def actionable(self) -> tuple[Change, ...]:
@@ -254,6 +236,7 @@ class Plan:
             "counts": self.counts(),
             "warnings": list(self.warnings),
             "errors": [p.to_json() for p in self.errors],
+            **({"kept": list(self.kept)} if self.kept else {}),
         }
 
 

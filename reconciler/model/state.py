@@ -9,8 +9,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.model.swarm import SwarmState
-
 
 @dataclass(frozen=True)
 class ObservedContainer:
@@ -29,6 +27,7 @@ class ObservedContainer:
     labels: Mapping[str, str] = field(default_factory=dict)
     ports: tuple[str, ...] = ()  # for display: "127.0.0.1:8080->8080/tcp"
     created: int = 0
+    anonymous_volumes: tuple[str, ...] = ()  # names of its engine-named (anonymous) volumes
 
     @property
     def running(self) -> bool:
@@ -45,7 +44,6 @@ class ObservedImage:
     tags: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
     created: int = 0
-    digests: tuple[str, ...] = ()  # repo digests: "localhost:5000/x@sha256:..."
 
 
 @dataclass(frozen=True)
@@ -64,6 +62,16 @@ class ObservedVolume:
 
 
 @dataclass(frozen=True)
+class ForeignPort:
+    """A host port published by a container this project does not own (a clash for plan)."""
+
+    host_ip: str  # "" or 0.0.0.0 or :: = every interface
+    protocol: str
+    port: int
+    container: str  # its name
+
+
+@dataclass(frozen=True)
 class State:
     """Everything the planner needs about one project, read in a constant number of calls."""
 
@@ -76,6 +84,7 @@ class State:
     # Containers Compose created for a project of this name (also in foreign_names; their
     # ports are never a clash): key = the service, replica = its container number.
     compose_containers: tuple[ObservedContainer, ...] = ()
+    foreign_ports: tuple[ForeignPort, ...] = ()  # host ports published by those containers
     images: Mapping[str, ObservedImage] = field(default_factory=dict)  # "repo:tag" -> image
     project_images: tuple[ObservedImage, ...] = ()  # images labelled with this project
     networks: Mapping[str, ObservedNetwork] = field(default_factory=dict)  # by name
@@ -84,8 +93,6 @@ class State:
     # and volumes a container names without declaring them (used as they are).
     other_networks: Mapping[str, ObservedNetwork] = field(default_factory=dict)
     other_volumes: Mapping[str, ObservedVolume] = field(default_factory=dict)
-
-    swarm: SwarmState | None = None  # target swarm: services, tasks, nodes (model/swarm.py)
 
     def image_id(self, reference: str) -> str | None:
         image = self.images.get(normalise_reference(reference))

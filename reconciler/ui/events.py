@@ -97,10 +97,16 @@ class EventPrinter:
                 print(f"Nothing to destroy: project {result.plan.project} owns nothing.")
             else:
                 print(f"No changes. Project {result.plan.project} is up to date.")
+            self._kept(result.plan)
             return
         parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
         noun = self.verb.capitalize()
         verdict = f"{noun} failed" if failures else f"{noun} complete"
         print(f"{verdict}: {parts}.")
+        self._kept(result.plan)
         for o in failures:
             print(f"  failed: {o.address} ({o.change.target.name}): {o.message}", file=sys.stderr)
+
+    def _kept(self, plan: Plan) -> None:
+        for note in plan.kept:  # destroy: what stays, and how to remove it
+            print(f"note: {note}")

@@ -46,6 +46,10 @@ def print_json(value: Any, stream=None) -> None:
     stream.flush()
 
 
+# commands that never change anything: their errors do not add "nothing was changed"
+READ_ONLY = frozenset({"validate", "plan", "status", "ps", "images", "diff", "logs", "schema"})
+
+
 def report_error(exc: Exception, args: argparse.Namespace) -> None:
     """Show a ReconcilerError: located problems one per line, or its message."""
     if wants_json(args):
@@ -58,6 +62,10 @@ def report_error(exc: Exception, args: argparse.Namespace) -> None:
         for problem in exc.problems:
             print(problem.render(), file=sys.stderr)
         n = len(exc.problems)
-        print(f"{n} problem{'s' if n != 1 else ''} found; nothing was changed.", file=sys.stderr)
+        found = f"{n} problem{'s' if n != 1 else ''} found"
+        if getattr(args, "command_module", None) in READ_ONLY:
+            print(f"{found}.", file=sys.stderr)
+        else:
+            print(f"{found}; nothing was changed.", file=sys.stderr)
     else:
         print(f"error: {exc}", file=sys.stderr)

@@ -55,7 +55,9 @@ class Containers(Fields):
         for i, item in enumerate(raw_ports):
             port = self.bindings.port(item, (*path, "ports", i))
             if port is not None:
-                ports.append(port)
+                ports.append(
+                    dataclasses.replace(port, location=self.doc.location((*path, "ports", i)))
+                )
                 port_paths.append((*path, "ports", i))
         mounts = []
         raw_volumes = d.get("volumes") or []

@@ -1,0 +1,51 @@
+"""What `destroy` removes beyond containers and networks, and what it keeps: with --volumes the
+containers' anonymous volumes go with them (the engine's `v=True`), without it the plan says
+which volumes and images stay and how to remove them.
+
+Pure; called by plan/planner.py's plan_destroy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from reconciler.model.plan import Change, ContainerIntent
+from reconciler.model.state import State
+
+
+def with_anonymous_volumes(containers: list[Change]) -> list[Change]:
+    """The removals, each taking its container's anonymous volumes along."""
+    return [
+        replace(c, intent=replace(c.intent_as(ContainerIntent), remove_volumes=True))
+        for c in containers
+    ]
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def kept_notes(state: State, volumes: bool, images: bool, keep: frozenset[str]) -> tuple[str, ...]:
+    """One line per kind of object destroy keeps, with the way to remove it."""
+    notes = []
+    if not volumes:
+        named = sorted(n for n in state.volumes if n not in keep)
+        if named:
+            notes.append(
+                f"kept {_count(len(named), 'volume')}: {', '.join(named)} "
+                "(destroy --volumes removes them)"
+            )
+        anonymous = sorted({v for oc in state.containers for v in oc.anonymous_volumes})
+        if anonymous:
+            notes.append(
+                f"kept {_count(len(anonymous), 'anonymous volume')} of the removed containers "
+                "(destroy --volumes removes them with their containers; now: docker volume rm "
+                f"{' '.join(anonymous)})"
+            )
+    if not images and state.project_images:
+        n = len(state.project_images)
+        notes.append(
+            f"kept {_count(n, 'image')} the project built or committed "
+            "(destroy --images removes them, and untags the images it pulled)"
+        )
+    return tuple(notes)
