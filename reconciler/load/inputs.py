@@ -57,11 +57,11 @@ def choose_files(
     folder = cwd or Path.cwd()
     found = default_file(folder)
     if found is None:
-        names = ", ".join((SPEC_FILE, *COMPOSE_FILES))
+        known = ", ".join((SPEC_FILE, *COMPOSE_FILES))
         raise SpecError(
             [
                 Problem(
-                    f"no spec given and none of {names} in {folder}",
+                    f"no spec given and none of {known} in {folder}",
                     None,
                     "",
                     "give SPEC or -f FILE",

@@ -34,8 +34,8 @@ class Bindings:
             parts = value.split(":")
             if len(parts) == 3 and parts[1] == "" and not value.startswith("["):
                 container, _, proto = parts[2].partition("/")
-                out = {"container": container, "host_ip": parts[0]}
-                return {**out, "protocol": proto} if proto else out
+                short = {"container": container, "host_ip": parts[0]}
+                return {**short, "protocol": proto} if proto else short
             return value
         if isinstance(value, dict):
             out: dict[str, Any] = {}

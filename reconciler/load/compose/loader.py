@@ -155,7 +155,7 @@ def check_v1(
 ) -> tuple[S.Spec | None, list[Problem]]:
     """spec v1's schema, normaliser and semantic checks on translated data."""
     problems, reported = schema_problems(doc, data, set())
-    skip = {path for path in reported if len(path) == 1}
+    skip: set[PathT] = {path for path in reported if len(path) == 1}
     normalizer = Normalizer(doc, data, variables, skip=skip)
     spec = normalizer.spec(None, target)
     prefixes = {

@@ -108,12 +108,12 @@ def _list_to_map(tree: Tree, path: PathT, items: list[Any], key: str) -> Any:
 
 def _get(data: Any, path: PathT) -> Any:
     for part in path:
-        if (isinstance(data, dict) and part in data) or (
-            isinstance(data, list) and isinstance(part, int) and part < len(data)
-        ):
+        if isinstance(data, list) and isinstance(part, int) and part < len(data):
             data = data[part]
-        else:
+            continue
+        if not isinstance(data, dict) or part not in data:
             return None
+        data = data[part]
     return data
 
 
@@ -132,7 +132,8 @@ def merge_into(base: Tree, path: PathT, over: Tree, over_path: PathT) -> None:
         ):
             _merge_list(base, path, current, over, over_path, value, str(name))
             return
-        parent[name] = copy.deepcopy(value)
+        assert isinstance(parent, (dict, list))  # `path` exists in base
+        parent[name] = copy.deepcopy(value)  # type: ignore[index]
         base.graft(path, over, over_path)
         return
     target = base.data if not path else current

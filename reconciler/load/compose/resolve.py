@@ -288,7 +288,8 @@ def absolutize(tree: Tree, folder: Path) -> None:
                 elif isinstance(item, dict) and isinstance(item.get("path"), str):
                     item["path"] = _abs(item["path"], folder)
         volumes = service.get("volumes")
-        for i, item in enumerate(volumes if isinstance(volumes, list) else []):
+        volumes = volumes if isinstance(volumes, list) else []
+        for i, item in enumerate(volumes):
             if isinstance(item, str) and item.startswith((".", "~")):
                 source, sep, rest = item.partition(":")
                 volumes[i] = _abs(source, folder) + sep + rest

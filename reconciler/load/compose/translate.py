@@ -138,7 +138,7 @@ class Translator:
                 "(as Compose does without Swarm)"
             )
         replicas = s.get("scale")
-        deploy = s.get("deploy") if isinstance(s.get("deploy"), dict) else {}
+        deploy: dict[str, Any] = s["deploy"] if isinstance(s.get("deploy"), dict) else {}
         if deploy.get("mode", "replicated") != "replicated":
             self.err((*path, "deploy", "mode"), "deploy.mode: global needs Swarm; use replicas")
         if deploy.get("resources") is not None:
@@ -216,22 +216,25 @@ class Translator:
         if ref is None:
             self.err(path, "a service needs image or build")
             return ""
-        mapped = PULL.get(str(policy)) if policy is not None else "if-missing"
-        if mapped is None:
+        found = PULL.get(str(policy)) if policy is not None else "if-missing"
+        if found is None:
             self.err(
                 (*path, "pull_policy"),
                 f"pull_policy: {policy!r} is not supported yet "
                 "(use always, never, missing or if_not_present)",
             )
-            mapped = "if-missing"
-        key = self.pulled.get((ref, mapped))
-        if key is None:
-            key = self.pulled[(ref, mapped)] = name
-            images[key] = {"pull": ref, **({"policy": mapped} if mapped != "if-missing" else {})}
-            self.link(("images", key), (*path, "image"))
-            self.link(("images", key, "pull"), (*path, "image"))
-            self.link(("images", key, "policy"), (*path, "pull_policy"))
-        return key
+        mapped = found or "if-missing"
+        image_key = self.pulled.get((ref, mapped))
+        if image_key is None:
+            image_key = self.pulled[(ref, mapped)] = name
+            images[image_key] = {
+                "pull": ref,
+                **({"policy": mapped} if mapped != "if-missing" else {}),
+            }
+            self.link(("images", image_key), (*path, "image"))
+            self.link(("images", image_key, "pull"), (*path, "image"))
+            self.link(("images", image_key, "policy"), (*path, "pull_policy"))
+        return image_key
 
     def env(self, value: Any) -> dict[str, str]:
         if not isinstance(value, dict):
@@ -254,7 +257,7 @@ class Translator:
 
     def env_files(self, value: Any, path: PathT) -> list[Any]:
         items = [value] if isinstance(value, (str, dict)) else value or []
-        out = []
+        out: list[Any] = []
         for i, item in enumerate(items):
             ipath = path if isinstance(value, (str, dict)) else (*path, i)
             required = True
