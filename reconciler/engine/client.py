@@ -45,7 +45,7 @@ from reconciler.model.state import (
 )
 
 
-def ours(labels: Mapping[str, str], project: str) -> bool:
+def owned_or_adopted(labels: Mapping[str, str], project: str) -> bool:
     """Owned by the project (the containers whose ports are not foreign)."""
     return owned_container(labels, project)
 
@@ -344,7 +344,7 @@ class EngineClient:
             containers=tuple(sorted(owned, key=lambda c: (c.key, c.replica, c.name))),
             foreign_names=foreign,
             compose_containers=tuple(sorted(compose, key=lambda c: (c.key, c.replica, c.name))),
-            foreign_ports=foreign_ports(raw_containers, lambda labels: ours(labels, project)),
+            foreign_ports=foreign_ports(raw_containers, lambda labels: owned_or_adopted(labels, project)),
             image_users={k: tuple(sorted(v)) for k, v in users.items()},
             images=images,
             project_images=tuple(sorted(project_images, key=lambda i: i.id)),
