@@ -56,6 +56,8 @@ _GUIDE = [
     "- Project: `-p`, else `COMPOSE_PROJECT_NAME`, else top-level `name`, else the folder's",
     "  name normalised (lower case, only a-z 0-9 _ -).",
     "- Profiles: `--profile NAME` (repeatable) and `COMPOSE_PROFILES`.",
+    "- The YAML tags `!reset` and `!override` (Compose's merge controls) are refused as",
+    "  unsupported tags; write the merged value in the later file instead.",
     "",
     "## How to migrate",
     "",
