@@ -21,13 +21,14 @@ def env_for(**extra: str) -> dict[str, str]:
     return env
 
 
-def start(*args: str, env: Mapping[str, str] | None = None, stderr: Any = subprocess.PIPE):
+def start(*args: str, env: Mapping[str, str] | None = None, output: Any = None):
+    """The CLI in its own process; `output`: a file for stdout and stderr (else pipes)."""
     return subprocess.Popen(
         [sys.executable, "-m", "reconciler", *args],
         cwd=ROOT,
         env=dict(env or env_for()),
-        stdout=subprocess.PIPE,
-        stderr=stderr,
+        stdout=output or subprocess.PIPE,
+        stderr=subprocess.STDOUT if output else subprocess.PIPE,
         text=True,
     )
 
