@@ -98,3 +98,41 @@ def test_compose_file_applies_and_the_second_apply_changes_nothing(
         )
     }
     assert after == before
+
+
+FIELDS = """
+services:
+  app:
+    image: localhost:5000/stand-in/busybox:1
+    command: sleep 100000
+    stop_grace_period: 1s
+    secrets: [token]
+    cap_add: [NET_ADMIN]
+    read_only: "true"
+    tmpfs: /run
+    extra_hosts: ["db.local:10.0.0.2"]
+    dns: 127.0.0.53
+    stop_signal: SIGQUIT
+    sysctls: [net.core.somaxconn=1024]
+    mem_limit: 64m
+    logging: {driver: json-file, options: {max-size: 1m}}
+secrets:
+  token: {file: ./token.txt}
+"""
+
+
+def test_compose_container_fields_reach_the_engine(tmp_path, project, images, docker_client):
+    compose = write(tmp_path, "compose.yaml", FIELDS)
+    (tmp_path / "token.txt").write_text("s3cret")
+    first = cli("apply", str(compose), "-p", project)
+    assert first.code == 0, first
+    app = docker_client.containers.get(f"{project}-app-1")
+    host = app.attrs["HostConfig"]
+    assert host["CapAdd"] == ["NET_ADMIN"] and host["ReadonlyRootfs"] is True
+    assert "/run" in host["Tmpfs"] and host["ExtraHosts"] == ["db.local:10.0.0.2"]
+    assert host["Dns"] == ["127.0.0.53"] and host["Sysctls"] == {"net.core.somaxconn": "1024"}
+    assert host["Memory"] == 64 * 2**20 and host["LogConfig"]["Type"] == "json-file"
+    assert app.attrs["Config"]["StopSignal"] == "SIGQUIT"
+    assert app.exec_run(["cat", "/run/secrets/token"]).output == b"s3cret"
+    second = cli("apply", str(compose), "-p", project)
+    assert second.code == 0 and "No changes" in second.out, second
