@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.load.compose.bindings import Bindings
+from reconciler.load.compose.build_options import build_options
 from reconciler.load.compose.keys import PASSED_FIELDS
 from reconciler.load.compose.merge import Tree
 from reconciler.load.compose.resources import Resources
@@ -197,6 +198,9 @@ class Translator:
             for key in ("args", "labels"):
                 if build.get(key):
                     b[key] = self.strings(build[key], take_env=key == "args")
+            b.update(
+                build_options(build, (*path, "build"), self.tree.data, self.err, self.host_path)
+            )
             entry: dict[str, Any] = {"build": b, "tag": ref or f"{self.project}-{name}"}
             if ref is None:
                 self.out.notes[("images", name, "tag")] = (
