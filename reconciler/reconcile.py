@@ -18,9 +18,11 @@ from reconciler.execute.outcome import Outcome, Status
 from reconciler.execute.scheduler import Executor
 from reconciler.lock import project_lock
 from reconciler.model.plan import Action, Change, Plan
+from reconciler.model.registry import RemoteDigest
 from reconciler.model.spec import Spec
 from reconciler.model.state import State
 from reconciler.plan.image_removals import pulled_references
+from reconciler.plan.images import always_references
 from reconciler.plan.planner import DestroyOptions, PlanOptions, plan, plan_destroy
 
 DIFF_PATHS_SHOWN = 5
@@ -47,8 +49,9 @@ def make_plan(spec: Spec, engine: Any, options: PlanOptions = PlanOptions()) -> 
     replacements get a warning when `docker diff` shows changes made inside the container
     that the replacement would discard."""
     sources = build_sources(spec)
+    remote = registry_digests(spec, engine)
     state = observe(engine, spec.project, spec.target == "swarm")
-    result = plan(spec, state, options, sources=sources)
+    result = plan(spec, state, options, sources=sources, remote=remote)
     if spec.warnings:
         warned = tuple(p.render() for p in spec.warnings)
         result = replace(result, warnings=(*warned, *result.warnings))
@@ -61,6 +64,22 @@ def observe(engine: Any, project: str, swarm: bool = False) -> State:
     if swarm:
         state = replace(state, swarm=engine.observe_swarm(project))
     return state
+
+
+def registry_digests(spec: Spec, engine: Any) -> dict[str, RemoteDigest]:
+    """The registry's current digest of each `policy: always` image (one distribution inspect
+    each, nothing pulled); an unreachable registry is recorded, not raised."""
+    found = {}
+    for reference in always_references(spec):
+        try:
+            found[reference] = RemoteDigest(digest=engine.registry_digest(reference) or None)
+        except EngineError as exc:
+            found[reference] = RemoteDigest(error=_first_line(str(exc)))
+    return found
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else "no answer"
 
 
 def annotate(result: Plan, engine: Any) -> Plan:

@@ -61,6 +61,13 @@ class ImageOps(EngineClient):
             raise ImageError(f"{action}: the engine reported no error but has no such image")
         return image
 
+    def registry_digest(self, reference: str) -> str:
+        """The digest the registry has for `reference` now (distribution inspect: one
+        manifest request, nothing pulled). EngineError when the registry cannot be asked."""
+        with self._translate(f"cannot ask the registry about {reference}"):
+            raw = self._api.inspect_distribution(reference)
+        return str((raw.get("Descriptor") or {}).get("digest") or "")
+
     def image_id(self, reference: str) -> str | None:
         try:
             with self._translate(f"cannot inspect image {reference}"):

@@ -130,6 +130,10 @@ class ImagesPort(Protocol):
 
     def image_id(self, reference: str) -> str | None: ...
 
+    def registry_digest(self, reference: str) -> str:
+        """The registry's current digest for `reference`; EngineError when unreachable."""
+        ...
+
     def remove_image(self, image: str, force: bool = False) -> None: ...
 
     def inspect_image(self, reference: str) -> dict[str, Any] | None:

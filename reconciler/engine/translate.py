@@ -333,6 +333,7 @@ def observed_image(raw: Mapping[str, Any]) -> ObservedImage:
         tags=tags,
         labels=dict(raw.get("Labels") or {}),
         created=int(raw.get("Created") or 0),
+        digests=tuple(d for d in raw.get("RepoDigests") or () if d and "<none>" not in d),
     )
 
 

@@ -46,6 +46,7 @@ class ObservedImage:
     created: int = 0
 
 
+    digests: tuple[str, ...] = ()  # repo digests: "localhost:5000/x@sha256:..."
 @dataclass(frozen=True)
 class ObservedNetwork:
     id: str

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from reconciler.errors import Problem
 from reconciler.model.build import BuildSource
 from reconciler.model.plan import Action, Plan
+from reconciler.model.registry import RemoteDigest
 from reconciler.model.spec import Spec
 from reconciler.model.state import State
 from reconciler.plan import host_ports, image_removals, images, kept, networks, volumes
@@ -31,12 +32,14 @@ def plan(
     state: State,
     options: PlanOptions = PlanOptions(),
     sources: Mapping[str, BuildSource] | None = None,
+    remote: Mapping[str, RemoteDigest] | None = None,
 ) -> Plan:
     """`sources`: images key -> BuildSource, computed before planning (I/O) by
     reconcile.make_plan; without it, a built image that is present counts as up to date."""
     errors: list[Problem] = []
     warnings: list[str] = []
-    image_changes = images.plan_images(spec, state, errors, sources)
+    image_changes = images.plan_images(spec, state, errors, sources, remote)
+    warnings += images.unreachable_warnings(state, remote)
     pending_images = {
         c.target.name: c.address for c in image_changes if c.action is not Action.UNCHANGED
     }

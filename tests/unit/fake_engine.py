@@ -76,6 +76,7 @@ class FakeEngine:
         self.log_chunks: dict[str, list[bytes]] = {}  # container name -> what logs() yields
         self.event_queue: list[dict[str, Any]] = []  # what the next events() yields
         self.images: dict[str, str] = dict(images or {})  # reference -> image id
+        self.registry_digests: dict[str, str] = {}  # reference -> the registry's digest
         self.containers: dict[str, FakeContainer] = {}  # id -> container
         self.calls: list[tuple[str, str]] = []  # (method, container name or reference)
         self.fail: dict[tuple[str, str], Exception] = {}
@@ -311,6 +312,10 @@ class FakeEngine:
 
     def image_id(self, reference: str) -> str | None:
         return self.images.get(reference)
+
+    def registry_digest(self, reference: str) -> str:
+        self._call("registry_digest", reference)
+        return self.registry_digests.get(reference, "")
 
     def pull(self, reference: str, progress: ProgressFn | None = None) -> str:
         self._call("pull", reference)
