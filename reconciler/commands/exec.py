@@ -62,7 +62,7 @@ def split_command(args: argparse.Namespace) -> argparse.Namespace:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.spec and not args.files and not os.path.isfile(args.spec):
+    if args.spec and (args.files or not os.path.isfile(args.spec)):  # -f: SPEC is a NAME
         # `exec web -- sh` without SPEC: argparse took the name for SPEC (and `--` away)
         args.command = [args.name, *args.command]
         args.spec, args.name = None, args.spec

@@ -19,7 +19,7 @@ from reconciler.ui.output import use_color
 def run(args: argparse.Namespace) -> int:
     if args.tail is not None and args.tail < 0:
         args.tail = None
-    if args.spec and not args.files and not os.path.isfile(args.spec):
+    if args.spec and (args.files or not os.path.isfile(args.spec)):  # -f: SPEC is a NAME
         args.names, args.spec = [args.spec, *args.names], None  # `logs web`: a name, not SPEC
     spec = load(args)
     color = use_color(args)
