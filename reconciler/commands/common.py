@@ -46,15 +46,25 @@ def load(args: argparse.Namespace) -> Spec:
 
 def load_or_project(args: argparse.Namespace) -> tuple[Spec | None, str]:
     """The spec and its project; without SPEC, (None, -p's project): commands that can work
-    from the labels alone (status, ps, images, destroy) never need a readable spec file."""
+    from the labels alone (status, ps, images, destroy) never need a readable spec file. A
+    spec found by default (not named) that cannot be read does not stand in the way of -p:
+    a warning, then the labels alone."""
+    project = getattr(args, "project", None)
     if has_input(args):
         try:
             spec = load(args)
-        except SpecError:
-            _print_without_spec_hint(args)
-            raise
-        return spec, spec.project
-    project = getattr(args, "project", None)
+        except SpecError as exc:
+            named = getattr(args, "spec", None) or getattr(args, "files", None)
+            if named or not project:
+                _print_without_spec_hint(args)
+                raise
+            print(
+                f"warning: the spec found in this folder cannot be read ({len(exc.problems)} "
+                f"problem(s): `reconciler validate`); project {project} from its labels alone",
+                file=sys.stderr,
+            )
+        else:
+            return spec, spec.project
     if not project:
         parser = getattr(args, "parser", None)
         message = "give SPEC, or -p NAME to act on a project by its labels alone"

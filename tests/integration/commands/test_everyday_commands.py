@@ -85,13 +85,21 @@ def test_destroy_and_status_by_labels_when_the_spec_is_gone(
     assert docker_client.images.list(filters={"label": f"{LABEL}={project}"}) == []
 
 
-def test_destroy_by_labels_when_the_spec_is_broken(tmp_path, project, images, docker_client):
+def test_destroy_by_labels_when_the_spec_is_broken(
+    tmp_path, project, images, docker_client, monkeypatch
+):
     spec = spec_with(tmp_path, project, images)
     assert cli("apply", str(spec), "db").code == 0
     spec.write_text("version: 1\ncontainers: [\n")
     refused = cli("destroy", str(spec), "-p", project)
     assert refused.code == 1 and f"reconciler destroy -p {project}" in refused.err
     assert containers(docker_client, project) != {}  # invalid input changes nothing
+    # A broken spec found by default in the folder does not stand in the way of -p.
+    (tmp_path / "reconciler.yaml").write_text("version: 1\ncontainers: [\n")
+    monkeypatch.chdir(tmp_path)
+    status = cli("status", "-p", project, "-o", "json")
+    assert status.code == 0, status
+    assert "cannot be read" in status.err and json.loads(status.out)["spec"] is None
     assert cli("destroy", "-p", project).code == 0
     assert containers(docker_client, project) == {}
     assert [v.name for v in owned(docker_client, project, "volume")] == [f"{project}_data"]
