@@ -7,7 +7,9 @@ Used by reconcile.py around every mutating pass. Two layers:
   that talks to the same engine, whatever its environment (XDG_RUNTIME_DIR, TMPDIR, HOME) or
   host. Its labels record the holder's host, pid, the pid's start time and an expiry. A lease
   is stale, and taken over, when its holder is a dead process on this host, or when it has
-  expired (LEASE_TTL; a holder on another host cannot be checked otherwise). Take-over removes
+  expired (LEASE_TTL; a holder on another host cannot be checked otherwise), or when it is
+  this very process's, left by an earlier pass that could not remove it (the engine restarted
+  under watch; the flock proves no other pass of ours holds it). Take-over removes
   the stale lease *by its id*, so two processes that both see it stale cannot remove each
   other's fresh lease: one creates the new one, the other finds it taken.
 - an advisory `flock` on a file under $XDG_RUNTIME_DIR (or the temp dir), released by the
@@ -17,6 +19,7 @@ Used by reconcile.py around every mutating pass. Two layers:
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import socket
@@ -27,7 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
-from reconciler.errors import LockHeld
+from reconciler.errors import LockHeld, ReconcilerError
 
 LEASE_TTL = 3600.0  # seconds; a lease older than this is stale even if its holder looks alive
 LABEL_LOCK = "io.reconciler.lock"  # the project; never the ownership label (not a container
@@ -70,7 +73,11 @@ def project_lock(project: str, engine: LeaseEngine | None = None) -> Iterator[No
         try:
             yield
         finally:
-            engine.release_lease(lease)
+            # best effort: a lease this process cannot remove (the engine went away) is stale
+            # for its next pass, for a later process on this host once this one is gone, and
+            # for everyone once it expires; the pass's own outcome is what gets reported
+            with contextlib.suppress(ReconcilerError):
+                engine.release_lease(lease)
 
 
 def acquire(engine: LeaseEngine, project: str, now: float | None = None) -> str:
@@ -106,6 +113,8 @@ def stale(labels: Mapping[str, str], now: float) -> str | None:
     here = labels.get(LABEL_HOST) == socket.gethostname() and pid > 0
     if here and _pid_start(pid) != labels.get(LABEL_PID_START):
         return f"holder pid {pid} is gone"
+    if here and pid == os.getpid():  # under our flock: an earlier pass could not release it
+        return "left by an earlier pass of this process"
     return None
 
 

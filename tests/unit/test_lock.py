@@ -24,14 +24,21 @@ def runtime_dir(tmp_path, monkeypatch):
 
 def test_a_second_holder_is_refused_whatever_its_environment(tmp_path, monkeypatch):
     engine = FakeEngine()
-    with lock.project_lock(P, engine):
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:  # a live process on this host holds the lease (it would, from any environment)
+        labels = lock._labels(P, 0.0) | {lock.LABEL_EXPIRES: "9e12"}
+        labels |= {lock.LABEL_PID: str(other.pid), lock.LABEL_PID_START: lock._pid_start(other.pid)}
+        engine.acquire_lease(lock.lease_name(P), labels)
         monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "b"))  # another flock file
         with pytest.raises(LockHeld) as info, lock.project_lock(P, engine):
             pass
-        assert f"pid {os.getpid()}" in str(info.value)
-    assert engine.leases == {}  # released
-    with lock.project_lock(P, engine):
+        assert f"pid {other.pid}" in str(info.value)
+    finally:
+        other.kill()
+        other.wait()
+    with lock.project_lock(P, engine):  # its holder is gone: taken over
         pass
+    assert engine.leases == {}  # released
 
 
 def test_a_lease_of_a_dead_holder_on_this_host_is_taken_over():
@@ -67,3 +74,21 @@ def test_take_over_removes_the_stale_lease_by_id_only():
     assert fresh != stale_id
     assert not engine.release_lease(stale_id)  # a late second take-over removes nothing
     assert engine.lease_holder(lock.lease_name(P))["id"] == fresh
+
+
+def test_a_lease_this_process_could_not_release_is_taken_over_by_its_next_pass():
+    engine = FakeEngine()
+    engine.acquire_lease(lock.lease_name(P), lock._labels(P, 0.0) | {lock.LABEL_EXPIRES: "9e12"})
+    with lock.project_lock(P, engine):  # found by the dockerd restart of tests/faults
+        pass
+
+
+def test_a_failed_release_does_not_replace_the_outcome_of_the_pass():
+    from reconciler.errors import EngineUnavailable
+
+    class Gone(FakeEngine):
+        def release_lease(self, lease_id: str) -> bool:
+            raise EngineUnavailable("lost the Docker engine")
+
+    with lock.project_lock(P, Gone()):
+        pass
