@@ -164,13 +164,15 @@ def destroy_project(
     on_event: EventFn | None = None,
     on_plan: Callable[[Plan], None] | None = None,
     spec: Spec | None = None,
+    swarm: bool = False,
 ) -> PassResult:
     """`destroy_pass` by the project's name alone (`destroy -p NAME` without a spec, or with a
     spec that is gone or broken): everything it needs is in the labels. Without a spec the
     references its `images:` pulled are unknown, so `--images` removes only what the project
-    built or committed (labelled)."""
+    built or committed (labelled). `swarm` (`destroy -p NAME --target swarm`): its services too,
+    as a spec with `target: swarm` says."""
     with project_lock(project, engine):
-        swarm = spec is not None and spec.target == "swarm"
+        swarm = swarm or (spec is not None and spec.target == "swarm")
         result = plan_destroy(project, observe(engine, project, swarm), options)
         if on_plan is not None:
             on_plan(result)

@@ -63,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
             on_event=printer,
             on_plan=on_plan,
             spec=spec,
+            swarm=spec is None and getattr(args, "target", None) == "swarm",
         )
     if spec is None and args.images and not wants_json(args):
         print(

@@ -14,6 +14,10 @@ import pytest
 
 from reconciler.cli import EXIT_USAGE, build_parser, main
 from reconciler.commands.exec import DEFAULT_SHELL, split_command
+from reconciler.errors import EngineError
+from reconciler.plan.planner import DestroyOptions
+from reconciler.reconcile import destroy_project
+from tests.unit.fake_engine import FakeEngine
 
 
 def run(*argv: str) -> tuple[int, str, str]:
@@ -98,3 +102,11 @@ def test_subset_arguments():
     destroy = parser.parse_args(["destroy", "-p", "x", "--volumes", "--yes"])
     assert destroy.spec is None and destroy.yes and destroy.volumes
     assert isinstance(parser.parse_args(["pull", "s.yaml"]), argparse.Namespace)
+
+
+def test_destroy_by_name_reads_the_services_with_target_swarm(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))  # the local lock's folder
+    engine = FakeEngine()  # a plain engine: reading services fails, so the flag reached it
+    with pytest.raises(EngineError, match="Swarm"):
+        destroy_project("p", engine, DestroyOptions(), swarm=True)
+    assert destroy_project("p", engine, DestroyOptions()).plan.changes == ()
