@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv engine demo test unit integration lint bench clean-demo
+.PHONY: venv engine swarm swarm-worker swarm-teardown demo test unit integration lint bench clean-demo
 
 venv: $(STAMP)
 $(STAMP): pyproject.toml
@@ -16,6 +16,17 @@ $(STAMP): pyproject.toml
 
 engine:
 	bash scripts/engine-setup.sh
+
+# The engine as a single-node Swarm manager (idempotent; plain-engine tests keep working on it),
+# and a second node in a network namespace for the two-node tests (docs/swarm-nodes.md).
+swarm: engine
+	bash scripts/swarm-setup.sh manager
+
+swarm-worker: swarm
+	bash scripts/swarm-setup.sh worker
+
+swarm-teardown:
+	bash scripts/swarm-setup.sh teardown-worker
 
 demo: venv engine
 	bash scripts/demo.sh
@@ -33,12 +44,12 @@ lint: venv
 unit: venv
 	$(BIN)/pytest -q tests/unit
 
-integration: venv engine
+integration: venv engine swarm
 	RECONCILER_REQUIRE_ENGINE=1 $(BIN)/pytest -q tests/integration
 
 # The whole suite, as CI runs it: lint (style, architecture, types), then unit and integration
 # tests against the real engine.
-test: venv engine lint
+test: venv engine swarm lint
 	RECONCILER_REQUIRE_ENGINE=1 $(BIN)/pytest -q -p no:cacheprovider tests
 
 bench: venv engine

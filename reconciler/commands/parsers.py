@@ -48,6 +48,12 @@ def add_project_arg(p: argparse.ArgumentParser) -> None:
         default=argparse.SUPPRESS,  # the root parser's default: also accepted before COMMAND
         help="override the spec's project name (like docker compose -p)",
     )
+    p.add_argument(
+        "--target",
+        choices=("engine", "swarm"),
+        default=None,
+        help="override the spec's target: engine (containers) or swarm (services; docs/swarm.md)",
+    )
 
 
 def seconds(text: str) -> float:

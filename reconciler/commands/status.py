@@ -13,6 +13,7 @@ from reconciler.commands.common import connect, load_or_project
 from reconciler.commands.images import spec_references
 from reconciler.model.state import State
 from reconciler.plan.planner import plan
+from reconciler.reconcile import observe
 from reconciler.ui.listing import (
     held_for_others,
     image_list_rows,
@@ -30,17 +31,26 @@ from reconciler.ui.status import (
     print_resources,
     resource_rows,
 )
+from reconciler.ui.status_swarm import print_services, service_rows
 from reconciler.watch.statefile import annotate_rows, read_state, state_lines
 
 
 def run(args: argparse.Namespace) -> int:
     spec, project = load_or_project(args)
+    swarm = spec is not None and spec.target == "swarm"
     with connect() as engine:
-        state = engine.observe(project)
+        state = observe(engine, project, swarm)
     held = held_for_others(image_list_rows(state, spec_references(spec)))
     if spec is None:
         return _by_labels(args, project, state, held)
     result = plan(spec, state, sources=build_sources(spec))
+    if swarm:  # services and their tasks (ui/status_swarm.py)
+        services = service_rows(spec, state, result)
+        if wants_json(args):
+            print_json({"project": spec.project, "target": "swarm", "services": services})
+        else:
+            print_services(spec.project, services, use_color(args))
+        return 0
     table = container_rows(spec, state, result)
     images = image_rows(state, result)
     watch = read_state(spec.project)  # a running `reconciler watch` of this project, if any

@@ -16,8 +16,9 @@ from reconciler.commands.common import connect, inputs
 from reconciler.errors import ReconcilerError
 from reconciler.ui.output import use_color, wants_json
 from reconciler.watch.log import WatchLog
-from reconciler.watch.loop import Watcher, WatchOptions
+from reconciler.watch.loop import WatchOptions
 from reconciler.watch.metrics import parse_addr
+from reconciler.watch.services import SwarmWatcher
 
 STOP_GRACE_S = 1.6  # from SIGINT/SIGTERM to exit, at most (plus up to 0.1 s to notice it)
 
@@ -43,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     log = WatchLog(json_lines=wants_json(args), color=use_color(args, sys.stderr))
     log.verbose = args.verbose
     engine = connect()
-    watcher = Watcher(inputs(args), engine, options, log, os.environ, args.project)
+    watcher = SwarmWatcher(inputs(args), engine, options, log, os.environ, args.project)
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         watcher.stop(signal.Signals(signum).name)

@@ -156,10 +156,11 @@ def observed_service(raw: Mapping[str, Any], tasks: Iterable[ObservedTask] = ())
     template = spec.get("TaskTemplate") or {}
     update = raw.get("UpdateStatus") or {}
     endpoint = raw.get("Endpoint") or {}
+    ports = endpoint.get("Ports") or (spec.get("EndpointSpec") or {}).get("Ports") or ()
     published = tuple(
         f"{p.get('PublishedPort', '')}->{p.get('TargetPort')}/{p.get('Protocol', 'tcp')} "
         f"({p.get('PublishMode', 'ingress')})"
-        for p in (endpoint.get("Ports") or (spec.get("EndpointSpec") or {}).get("Ports") or ())
+        for p in ports
     )
     return ObservedService(
         id=raw.get("ID", ""),
@@ -175,6 +176,7 @@ def observed_service(raw: Mapping[str, Any], tasks: Iterable[ObservedTask] = ())
         update_state=update.get("State", ""),
         update_message=update.get("Message", ""),
         published=published,
+        ingress=any((p.get("PublishMode") or "ingress") == "ingress" for p in ports),
         tasks=tuple(sorted(tasks, key=lambda t: (t.slot, t.timestamp), reverse=False)),
     )
 

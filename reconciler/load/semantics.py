@@ -187,6 +187,8 @@ class Semantics:
         return ("containers", key, "ports")
 
     def ports(self) -> None:
+        if self.spec.target == "swarm":  # one published port per service: load/swarm.py
+            return
         # (protocol, host port) -> [(host ip, owner description, path)]
         taken: dict[tuple[str, int], list[tuple[str, str, PathT]]] = {}
         for key, c in self.spec.containers.items():

@@ -29,6 +29,8 @@ class Action(StrEnum):
     PULL = "pull"
     BUILD = "build"
     COMMIT = "commit"
+    UPDATE = "update"  # services: a rolling update to a new definition
+    SCALE = "scale"  # services: only the number of replicas changes
 
 
 class Kind(StrEnum):
@@ -36,6 +38,7 @@ class Kind(StrEnum):
     IMAGE = "image"
     NETWORK = "network"
     VOLUME = "volume"
+    SERVICE = "service"  # target swarm
 
 
 class Reason(StrEnum):
@@ -72,6 +75,8 @@ SYMBOLS: dict[Action, str] = {
     Action.PULL: "↓",
     Action.BUILD: "*",
     Action.COMMIT: "*",
+    Action.UPDATE: "~",
+    Action.SCALE: "~",
 }
 
 
@@ -79,6 +84,8 @@ def action_name(action: Action, kind: str) -> str:
     """The name shown and serialised: the verb, with the kind for objects other than
     containers (`remove-image`, `create-network`, `replace-network`, `create-volume`)."""
     if kind != Kind.CONTAINER and action in (Action.CREATE, Action.REPLACE, Action.REMOVE):
+        return f"{action}-{kind}"
+    if kind == Kind.SERVICE and action in (Action.UPDATE, Action.SCALE):
         return f"{action}-{kind}"
     return str(action)
 
@@ -140,8 +147,21 @@ class NetworkIntent:
     id: str  # the existing network's ID
 
 
-Intent = ContainerIntent | ImageIntent | ImageRemovalIntent | NetworkIntent
-IntentT = TypeVar("IntentT", ContainerIntent, ImageIntent, ImageRemovalIntent, NetworkIntent)
+@dataclass(frozen=True)
+class ServiceIntent:
+    """target swarm: what the service handler needs beyond before/after."""
+
+    service_id: str | None = None  # the existing service
+    replicas: int = 1  # desired replicas (left out of the config hash)
+    current_hash: str | None = None  # the existing service's config hash
+    image: str = ""  # the reference to pin to a digest (pushed first when the project made it)
+    push: bool = False  # built or committed by the project: pushed to the registry first
+
+
+Intent = ContainerIntent | ImageIntent | ImageRemovalIntent | NetworkIntent | ServiceIntent
+IntentT = TypeVar(
+    "IntentT", ContainerIntent, ImageIntent, ImageRemovalIntent, NetworkIntent, ServiceIntent
+)
 
 
 @dataclass(frozen=True)

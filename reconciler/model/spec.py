@@ -32,6 +32,7 @@ class PortBinding:
     host_ip: str = ""  # "" = every interface
     host_port: int | None = None  # None: the engine picks a free port
     host_port_end: int | None = None  # last port of a host range (replicas), else None
+    mode: str | None = None  # target swarm: ingress (default) | host; None = not written
     container_port_end: int | None = None  # a container port range "8000-8009" (no replicas)
     location: Location | None = field(default=None, compare=False)  # where it is written
 
@@ -127,6 +128,16 @@ class NetworkAttachment:
 
 
 @dataclass(frozen=True)
+class UpdatePolicy:
+    """target swarm: how a service rolls to a new version (`update:`); None = the default."""
+
+    order: str | None = None  # start-first | stop-first; None: start-first where ports allow
+    failure_action: str = "rollback"  # rollback | pause | continue
+    monitor: float = 5.0  # seconds each new task is watched for failure
+    parallelism: int = 1  # tasks updated at once (0: all)
+
+
+@dataclass(frozen=True)
 class ContainerSpec:
     """One `containers:` entry after normalisation (replicas expand at plan time)."""
 
@@ -151,6 +162,8 @@ class ContainerSpec:
     name: str | None = None  # explicit container name (replicas == 1 only)
     hostname: str | None = None
     networks: tuple[NetworkAttachment, ...] = ()
+    update: UpdatePolicy | None = None  # target swarm only
+    endpoint_mode: str | None = None  # target swarm only: vip (default) | dnsrr
     # --- fields shared with Compose (issue 13), Compose's names; unset = default/empty -----
     expose: tuple[str, ...] = ()  # "PORT/PROTO", ranges expanded, sorted, no duplicates
     secrets: tuple[co.FileUse, ...] = ()  # top-level `secrets:` keys, read-only bind mounts
@@ -247,6 +260,7 @@ class NetworkSpec:
     labels: Mapping[str, str] = field(default_factory=dict)
     subnet: str | None = None
     external: bool = False
+    attachable: bool = False  # overlay networks of target swarm: plain containers may join
     ipam: co.Ipam | None = None  # Compose's ipam (`subnet` is the short form of one pool)
     driver_opts: Mapping[str, str] = field(default_factory=dict)
     enable_ipv6: bool = False
@@ -275,6 +289,8 @@ class Spec:
     volumes: Mapping[str, VolumeSpec] = field(default_factory=dict)
     secrets: Mapping[str, co.FileSource] = field(default_factory=dict)  # top-level `secrets:`
     configs: Mapping[str, co.FileSource] = field(default_factory=dict)  # top-level `configs:`
+    target: str = "engine"  # engine | swarm (docs/swarm.md)
+    registry: str | None = None  # target swarm: where built and committed images are pushed
     # located warnings from validation (the spec is valid): validate and plan show them
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
 
@@ -289,7 +305,10 @@ class Spec:
         if declared is not None:
             return declared
         if key == DEFAULT_NETWORK:
-            return NetworkSpec(key=key, name=f"{self.project}_{DEFAULT_NETWORK}")
+            name = f"{self.project}_{DEFAULT_NETWORK}"
+            if self.target == "swarm":  # the project's default network is an overlay
+                return NetworkSpec(key=key, name=name, driver="overlay", attachable=True)
+            return NetworkSpec(key=key, name=name)
         return NetworkSpec(key=key, name=key)  # unknown keys are rejected by validation
 
     def attachments(self, container: ContainerSpec) -> tuple[NetworkAttachment, ...]:
@@ -380,6 +399,7 @@ def network_config(network: NetworkSpec) -> dict[str, Any]:
         "internal": network.internal,
         "labels": dict(sorted(network.labels.items())),
         "subnet": network.subnet,
+        **({"attachable": True} if network.attachable else {}),  # absent when off: hashes hold
         **co.network_options(network),  # ipam, driver_opts, enable_ipv6 when set (issue 13)
     }
 

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.model.swarm import SwarmState
+
 
 @dataclass(frozen=True)
 class ObservedContainer:
@@ -44,9 +46,9 @@ class ObservedImage:
     tags: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
     created: int = 0
-
-
     digests: tuple[str, ...] = ()  # repo digests: "localhost:5000/x@sha256:..."
+
+
 @dataclass(frozen=True)
 class ObservedNetwork:
     id: str
@@ -94,6 +96,8 @@ class State:
     # and volumes a container names without declaring them (used as they are).
     other_networks: Mapping[str, ObservedNetwork] = field(default_factory=dict)
     other_volumes: Mapping[str, ObservedVolume] = field(default_factory=dict)
+
+    swarm: SwarmState | None = None  # target swarm: services, tasks, nodes (model/swarm.py)
 
     def image_id(self, reference: str) -> str | None:
         image = self.images.get(normalise_reference(reference))

@@ -62,6 +62,7 @@ class ObservedService:
     update_state: str = ""  # UpdateStatus.State ("" when no update ran)
     update_message: str = ""
     published: tuple[str, ...] = ()  # for display: "8080->80/tcp (host)"
+    ingress: bool = False  # a port is published through the routing mesh (needs IPVS)
     tasks: tuple[ObservedTask, ...] = ()
 
     @property

@@ -16,7 +16,7 @@ from reconciler.model.plan import Action, Plan
 from reconciler.model.registry import RemoteDigest
 from reconciler.model.spec import Spec
 from reconciler.model.state import State
-from reconciler.plan import host_ports, image_removals, images, kept, networks, volumes
+from reconciler.plan import host_ports, image_removals, images, kept, networks, services, volumes
 from reconciler.plan.containers import destroy_containers, plan_containers
 from reconciler.plan.resources import plan_destroy_resources
 
@@ -45,11 +45,17 @@ def plan(
     }
     resource_changes = networks.plan_networks(spec, state, errors)
     resource_changes += volumes.plan_volumes(spec, state, errors, warnings)
-    errors += host_ports.foreign_port_clashes(spec, state)
-    container_changes = plan_containers(
-        spec, state, options.prune, pending_images, errors, warnings, options.adopt_compose
-    )
-    removals = networks.plan_network_removals(spec, state, container_changes)
+    if spec.target == "swarm":  # services instead of containers (plan/services.py)
+        container_changes = services.plan_services(
+            spec, state, options.prune, pending_images, errors, warnings
+        )
+        removals = services.plan_service_network_removals(spec, state, container_changes)
+    else:
+        errors += host_ports.foreign_port_clashes(spec, state)
+        container_changes = plan_containers(
+            spec, state, options.prune, pending_images, errors, warnings, options.adopt_compose
+        )
+        removals = networks.plan_network_removals(spec, state, container_changes)
     removals += image_removals.plan_image_removals(
         spec, state, image_changes, container_changes, warnings, options.prune, sources
     )
@@ -77,16 +83,19 @@ class DestroyOptions:
 def plan_destroy(project: str, state: State, options: DestroyOptions = DestroyOptions()) -> Plan:
     """Remove every container labelled with the project (highest replica first), then its
     networks (and volumes and images on request)."""
+    service_changes = services.destroy_services(state)  # target swarm
     containers = destroy_containers(state)
     if options.volumes:
         containers = kept.with_anonymous_volumes(containers)
-    changes = list(containers)
-    changes += plan_destroy_resources(state, containers, options.volumes, options.keep)
+    changes = service_changes + list(containers)
+    changes += services.after_services(
+        plan_destroy_resources(state, containers, options.volumes, options.keep), service_changes
+    )
     warnings: list[str] = []
     if options.images:
         image_changes, warnings = image_removals.plan_destroy_images(
-            project, state, containers, options.pulled
+            project, services.without_task_users(state), containers, options.pulled
         )
-        changes += image_changes
+        changes += services.after_services(image_changes, service_changes)
     notes = kept.kept_notes(state, options.volumes, options.images, options.keep)
     return Plan(project=project, changes=tuple(changes), warnings=tuple(warnings), kept=notes)

@@ -178,6 +178,20 @@ def after_services(changes: list[Change], service_changes: Iterable[Change]) -> 
     return [replace(c, depends_on=tuple(sorted({*c.depends_on, *groups}))) for c in changes]
 
 
+def without_task_users(state: State) -> State:
+    """The state without the project's services' task containers among image users: they go
+    with their services, so the images they run can be removed after them."""
+    swarm = state.swarm or SwarmState()
+    prefixes = tuple(f"{s.name}." for s in swarm.services.values())
+    if not prefixes:
+        return state
+    users = {
+        image: tuple(n for n in names if not n.startswith(prefixes))
+        for image, names in state.image_users.items()
+    }
+    return replace(state, image_users={k: v for k, v in users.items() if v})
+
+
 def destroy_services(state: State) -> list[Change]:
     """Every service labelled with the project."""
     swarm = state.swarm or SwarmState()
