@@ -19,6 +19,7 @@ from reconciler.model.plan import Action, Change, ContainerIntent, Reason, Targe
 from reconciler.model.spec import ContainerSpec, Spec, container_config, container_name
 from reconciler.model.state import ObservedContainer, State
 from reconciler.plan import adopt
+from reconciler.plan.dependents import follow_replacements
 from reconciler.plan.diff import diff_configs
 from reconciler.plan.resources import container_deps
 
@@ -80,7 +81,7 @@ def plan_containers(
                 )
             else:
                 warnings.append(f"{oc.name}: not in the spec; kept (--no-prune)")
-    return changes
+    return follow_replacements(spec, changes)  # service: network mode, depends_on restart
 
 
 def _dependency_order(containers: Mapping[str, ContainerSpec]) -> list[str]:

@@ -206,3 +206,16 @@ def test_changed_secret_replaces_the_container(applied, project, docker_client, 
     assert web.id != before
     assert web.exec_run(["cat", "/run/secrets/token"]).output.decode() == "rotated"
     assert Path(applied).exists()
+
+
+def test_service_network_mode_follows_a_replaced_container(applied, project, docker_client):
+    spec = Path(applied)
+    spec.write_text(spec.read_text().replace('["sleep", "100000"]', '["sleep", "100001"]', 1))
+    code, out, err = cli("apply", str(spec), "-p", project)
+    assert code == 0, out + err
+    web = inspect(docker_client, project, "web")
+    side = inspect(docker_client, project, "side")
+    assert web["Config"]["Cmd"] == ["sleep", "100001"]
+    assert side["HostConfig"]["NetworkMode"] == f"container:{web['Id']}"  # the new namespace
+    code, out, err = cli("plan", str(spec), "-p", project, "--detailed-exitcode")
+    assert code == 0, out + err
