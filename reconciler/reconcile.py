@@ -82,14 +82,6 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else "no answer"
 
 
-def observe(engine: Any, project: str, swarm: bool = False) -> State:
-    """The project's state; with `swarm` (target swarm), its services, tasks and nodes too."""
-    state = engine.observe(project)
-    if swarm:
-        state = replace(state, swarm=engine.observe_swarm(project))
-    return state
-
-
 def annotate(result: Plan, engine: Any) -> Plan:
     changes = []
     for change in result.changes:
