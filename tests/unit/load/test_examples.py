@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.load.inputs import Inputs, load_inputs
 from reconciler.load.loader import load_spec
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
@@ -28,7 +29,7 @@ def test_there_are_examples():
 
 @pytest.mark.parametrize("path", example_files(), ids=lambda p: p.name)
 def test_example_is_valid(path):
-    spec = load_spec(path, environ={})
+    spec, _ = load_inputs(Inputs([str(path)], True), {})  # spec v1 or Compose
     for image in spec.images.values():
         if image.kind == "pull":
             assert image.reference in ALLOWED_IMAGES, image.reference
