@@ -62,13 +62,13 @@ def cleanup_project(client, project: str) -> None:
     """Remove every container, image, network and volume labelled with `project`, or whose
     name starts with it (renamed-aside containers included)."""
     label = f"{LABEL_PROJECT}={project}"
-    if (client.info().get("Swarm") or {}).get("ControlAvailable"):  # target swarm services
-        for service in client.services.list(filters={"label": label}):
-            _quiet(service.remove)
     for c in client.containers.list(all=True, filters={"label": label}):
         _quiet(c.remove, force=True, v=True)
     for c in client.containers.list(all=True, filters={"name": f"^/?{project}"}):
         _quiet(c.remove, force=True, v=True)
+    # the project's engine lease (reconciler/lock.py), left by a killed apply
+    for c in client.containers.list(all=True, filters={"name": f"^/?reconciler-lock-{project}$"}):
+        _quiet(c.remove, force=True)
     for img in client.images.list(filters={"label": label}):
         _quiet(client.images.remove, img.id, force=True)
     for img in client.images.list():
