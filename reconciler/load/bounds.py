@@ -71,27 +71,25 @@ def check_shape(text: str, display: str) -> None:
                 depth += 1
                 count += 1
                 if depth > MAX_DEPTH:
-                    mark = event.start_mark
-                    raise fail(
-                        display,
-                        f"nesting deeper than {MAX_DEPTH} levels",
-                        mark.line + 1,
-                        mark.column + 1,
-                    )
+                    raise fail(display, f"nesting deeper than {MAX_DEPTH} levels", *_at(event))
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
             elif isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent)):
                 count += 1
             if count > MAX_WRITTEN:
-                mark = event.start_mark
                 raise fail(
                     display,
                     f"the document has more than {MAX_WRITTEN} nodes (keys, values and "
                     "aliases as written); a spec this large is refused",
-                    mark.line + 1,
-                    mark.column + 1,
+                    *_at(event),
                 )
     except yaml.YAMLError:
         return
     finally:
         loader.dispose()
+
+
+def _at(event: yaml.Event) -> tuple[int, int]:
+    """1-based (line, column) of an event."""
+    mark = event.start_mark
+    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
