@@ -102,7 +102,7 @@ class Executor:
             return Outcome(change, Status.UNCHANGED, change.reason)
         failed = [o.address for o in deps if o.status in (Status.FAILED, Status.SKIPPED)]
         if failed:
-            message = "skipped: dependency failed: " + ", ".join(sorted(set(failed)))
+            message = "dependency failed: " + ", ".join(sorted(set(failed)))
             return Outcome(change, Status.SKIPPED, message)
         if self._cancel.is_set():  # interrupted: nothing new starts
             return Outcome(change, Status.SKIPPED, "interrupted")

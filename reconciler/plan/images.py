@@ -26,11 +26,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from reconciler.errors import Problem
-from reconciler.model.ids import short_id
 from reconciler.model.labels import (
     LABEL_BASES,
     LABEL_MANIFEST,
@@ -46,9 +44,9 @@ from reconciler.model.plan import (
     Reason,
     Target,
 )
-from reconciler.model.registry import RemoteDigest
 from reconciler.model.spec import CommitSpec, ImageSpec, Spec
 from reconciler.model.state import ObservedImage, State, normalise_reference
+from reconciler.plan import pull_always
 from reconciler.plan.image_reasons import describe_source_change
 
 MAKE_ACTIONS = (Action.PULL, Action.BUILD, Action.COMMIT)
@@ -90,7 +88,7 @@ def plan_images(
     state: State,
     errors: list[Problem],
     sources: Mapping[str, Any] | None = None,
-    remote: Mapping[str, RemoteDigest] | None = None,
+    remote: Mapping[str, pull_always.RemoteDigest] | None = None,
 ) -> list[Change]:
     """One change per image: pulls first (spec order, then direct references), then builds and
     commits in dependency order (bases first). `remote`: the registry digests of the
@@ -99,10 +97,10 @@ def plan_images(
     for key, image in spec.images.items():
         if image.kind == "pull":
             change = plan_pull(key, image.reference, image.policy, state, image, errors)
-            changes.append(always_pull(change, state, remote))
+            changes.append(pull_always.decide(change, state, remote))
     for ref in direct_references(spec):
         change = plan_pull(ref, ref, reference_policy(spec, ref), state, None, errors)
-        changes.append(always_pull(change, state, remote))
+        changes.append(pull_always.decide(change, state, remote))
     pending = {c.target.key: c.address for c in changes if c.action is not Action.UNCHANGED}
     made = [k for k, i in spec.images.items() if i.kind in ("build", "commit")]
     for key in _made_order(spec, made, sources):
@@ -164,40 +162,6 @@ def always_references(spec: Spec) -> list[str]:
     refs = [i.reference for i in spec.images.values() if i.kind == "pull" and i.policy == "always"]
     refs += [r for r in direct_references(spec) if reference_policy(spec, r) == "always"]
     return list(dict.fromkeys(refs))
-
-
-def always_pull(
-    change: Change, state: State, remote: Mapping[str, RemoteDigest] | None
-) -> Change:
-    """A `policy: always` pull of a present image, decided by the registry's digest: unchanged
-    when the local image has it (or the registry cannot be reached), else a pull."""
-    reference = change.target.name
-    found = remote.get(reference) if remote is not None else None
-    if change.cause is not Reason.POLICY or found is None or not change.before:
-        return change
-    image = state.images.get(normalise_reference(reference))
-    local = image.digests if image else ()
-    if found.error:
-        return replace(
-            change,
-            action=Action.UNCHANGED,
-            reason="registry unreachable: the local image is kept",
-            cause=Reason.UP_TO_DATE,
-        )
-    if found.digest and any(d.endswith("@" + found.digest) for d in local):
-        return replace(
-            change, action=Action.UNCHANGED, reason="as in the registry", cause=Reason.UP_TO_DATE
-        )
-    return replace(change, reason=f"policy always: the registry has {short_id(found.digest)}")
-
-
-def unreachable_warnings(state: State, remote: Mapping[str, RemoteDigest] | None) -> list[str]:
-    """One line per `policy: always` image whose registry could not be asked (kept as is)."""
-    return [
-        f"image {ref}: the registry cannot be reached, the local image is kept ({found.error})"
-        for ref, found in (remote or {}).items()
-        if found.error and state.image_id(ref)
-    ]
 
 
 def _reference_keys(spec: Spec) -> dict[str, str]:

@@ -16,7 +16,16 @@ from reconciler.model.plan import Action, Plan
 from reconciler.model.registry import RemoteDigest
 from reconciler.model.spec import Spec
 from reconciler.model.state import State
-from reconciler.plan import host_ports, image_removals, images, kept, networks, services, volumes
+from reconciler.plan import (
+    host_ports,
+    image_removals,
+    images,
+    kept,
+    networks,
+    pull_always,
+    services,
+    volumes,
+)
 from reconciler.plan.containers import destroy_containers, plan_containers
 from reconciler.plan.resources import plan_destroy_resources
 
@@ -39,7 +48,7 @@ def plan(
     errors: list[Problem] = []
     warnings: list[str] = []
     image_changes = images.plan_images(spec, state, errors, sources, remote)
-    warnings += images.unreachable_warnings(state, remote)
+    warnings += pull_always.unreachable_warnings(state, remote)
     pending_images = {
         c.target.name: c.address for c in image_changes if c.action is not Action.UNCHANGED
     }

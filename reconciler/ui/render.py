@@ -89,7 +89,7 @@ PAST = {
     "done": "✓",
     "unchanged": "=",
     "failed": "✗",
-    "skipped": "-",
+    "skipped": "↷",  # not "-": that means remove
 }
 
 
@@ -110,6 +110,7 @@ def event_line(event: dict[str, Any], color: bool = False) -> str | None:
     if kind in PAST:
         code = {"done": "32", "failed": "31", "skipped": "33"}.get(kind)
         mark = paint(PAST[kind], code, color)
-        secs = f" ({event['seconds']:.1f}s)" if event.get("seconds") else ""
-        return f"  {mark} {event['address']} ({event['name']}): {event['message']}{secs}"
+        secs = f" in {event['seconds']:.1f}s" if event.get("seconds") else ""
+        said = "skipped: " if kind == "skipped" else ""
+        return f"  {mark} {event['address']} ({event['name']}){secs}: {said}{event['message']}"
     return None

@@ -14,6 +14,7 @@ from typing import Any
 from reconciler.errors import EngineError
 from reconciler.model.labels import LABEL_KIND, LABEL_PROJECT
 from reconciler.model.plan import Action, Plan
+from reconciler.model.state import State
 from reconciler.watch.backoff import Backoff
 from reconciler.watch.log import WatchLog
 from reconciler.watch.triggers import Trigger
@@ -158,13 +159,26 @@ class OwnContainers:
         self._clock = clock
         self._own: dict[str, float] = {}  # container id -> expiry (inf while its pass runs)
         self._lock = threading.Lock()
+        self._triggering: set[str] = set()  # containers whose events triggered this pass
+
+    def triggered_by(self, triggers: Iterable[Trigger]) -> list[Trigger]:
+        """Note the containers whose events start this pass (see mark_plan)."""
+        found = list(triggers)
+        self._triggering = {t.ref for t in found if t.kind == "event" and t.ref}
+        return found
 
     def mark(self, container_id: str) -> None:
         with self._lock:
             self._own[container_id] = float("inf")
 
-    def mark_plan(self, plan: Plan) -> None:
-        """Mark the containers this plan stops, removes or replaces."""
+    def mark_plan(self, plan: Plan, state: State | None = None) -> None:
+        """Mark the containers this plan stops, removes or replaces, and those whose events
+        triggered the pass and that are gone already: their late `destroy` (`docker rm -f`
+        sends kill, die, destroy) is this pass's business, not a new one's."""
+        present = [oc.id for oc in state.containers] if state is not None else None
+        for cid in self._triggering if present is not None else ():
+            if not any(oid.startswith(cid) or cid.startswith(oid) for oid in present):
+                self.mark(cid)
         for change in plan.changes:
             if change.target.kind == "container":
                 own = change.action in (Action.STOP, Action.REMOVE, Action.REPLACE)

@@ -131,6 +131,8 @@ class FileWatch:
                 if not _under(path, context) or path == context:
                     continue
                 rel = os.path.relpath(path, context).replace(os.sep, "/")
+                if editor_temp(os.path.basename(path)):
+                    continue  # written and gone again by the time the pass hashes the context
                 if all(self._excluded(context, rel, d) for d in dockerfiles or ("Dockerfile",)):
                     continue
                 self._fire(Trigger("context", f"{os.path.basename(context)}/{rel} changed"))
@@ -139,6 +141,20 @@ class FileWatch:
         """Is `rel` left out of builds of `context` (.dockerignore)? Decided by
         buildctx.dockerignore.is_excluded."""
         return bool(self._is_excluded(context, rel, dockerfile))
+
+
+_TEMP_SUFFIXES = ("~", ".swp", ".swo", ".swx", "___jb_tmp___", "___jb_old___")
+
+
+def editor_temp(name: str) -> bool:
+    """An editor's transient file: vim's 4913 probe, swap and backup files, emacs's lock and
+    auto-save files, JetBrains' safe-write files."""
+    return (
+        name == "4913"
+        or name.endswith(_TEMP_SUFFIXES)
+        or name.startswith(".#")
+        or (name.startswith("#") and name.endswith("#"))
+    )
 
 
 def _under(path: str, folder: str) -> bool:

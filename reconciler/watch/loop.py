@@ -77,6 +77,7 @@ class Watcher:
         self.engine = engine
         self.options = options
         self.log = log or WatchLog()
+        self.printer = printer.PassPrinter(self.log)
         self.clock = clock
         self.source = SpecSource(spec_path, environ, project)
         self.triggers = Triggers(options.debounce, options.event_debounce)
@@ -256,7 +257,7 @@ class Watcher:
         if outcome == "invalid" and error is not None:
             with self.metrics.lock:
                 self.metrics.spec_errors += 1
-        printer.print_refresh(self.log, self.source, outcome, error)
+        self.printer.spec_refreshed(outcome, self.source.display, error)
         if outcome in ("changed", "unchanged", "invalid"):
             self.files.update(self.source.inputs(), self.source.contexts())
         return outcome
@@ -295,7 +296,7 @@ class Watcher:
             reconnects=self.events.reconnects if self.events else 0,
         )
         self._last = report
-        printer.print_pass(self.log, report)
+        self.printer.print_pass(report)
         self._write_state()
 
     def _note_kills(self, triggers: Iterable[Trigger]) -> None:
@@ -304,7 +305,7 @@ class Watcher:
     def _execute(self, report: PassReport) -> None:
         spec = self.spec
         self._note_kills(report.triggers)
-        self._settle(report.triggers)
+        settle_exits(self.engine, self.own.triggered_by(report.triggers))
         try:
             result = apply_pass(
                 spec,
@@ -331,14 +332,11 @@ class Watcher:
         for change in result.plan.actionable:
             report.warnings.extend(change.warnings)
 
-    def _settle(self, triggers: Iterable[Trigger]) -> None:
-        settle_exits(self.engine, triggers)
-
     def _adjust(self, plan: Plan, state: State, report: PassReport) -> Plan:
         """Hold back starts (crashloop); remember what this pass stops or removes (own)."""
         plan, held = self.policy.adjust(plan, state, self.clock())
         report.held.extend(held)
-        self.own.mark_plan(plan)
+        self.own.mark_plan(plan, state)
         return plan
 
     def _is_own(self, container_id: str) -> bool:

@@ -52,29 +52,6 @@ def print_spec_error(log: WatchLog, error: SpecError) -> None:
     )
 
 
-def print_spec_missing(log: WatchLog, source: SpecSource) -> None:
-    log.warn(
-        "spec-missing",
-        f"{source.display} was deleted or cannot be read; keeping the last good "
-        "spec (nothing is removed)",
-    )
-
-
-def print_spec_reloaded(log: WatchLog, source: SpecSource) -> None:
-    log.info("spec", f"spec reloaded ({source.display})", generation=source.generation)
-
-
-def print_refresh(log: WatchLog, source: SpecSource, outcome: str, error: SpecError | None) -> None:
-    """What a re-read of the spec's files found (SpecSource.refresh's outcome), when worth
-    saying: an invalid spec (with its problems), a missing one, or a reloaded one."""
-    if outcome == "invalid" and error is not None:
-        print_spec_error(log, error)
-    elif outcome == "missing":
-        print_spec_missing(log, source)
-    elif outcome == "changed":
-        print_spec_reloaded(log, source)
-
-
 def print_backoff(
     log: WatchLog,
     change: Change,
@@ -99,14 +76,62 @@ def print_backoff(
     )
 
 
-def print_pass(log: WatchLog, r: PassReport) -> None:
+class PassPrinter:
+    """The pass lines of one watch, with the memory they need: the failure block last shown
+    (a retry failing the same way says so in one line) and whether the spec on disk was
+    invalid (the next good one is `spec valid again`). Used by loop.Watcher."""
+
+    def __init__(self, log: WatchLog) -> None:
+        self.log = log
+        self.last_block: tuple[int, Block] | None = None  # (pass number, its lines)
+        self.invalid = False
+
+    def print_pass(self, r: PassReport) -> None:
+        block = print_pass(self.log, r, self.last_block)
+        if not block:
+            self.last_block = None
+        elif self.last_block is None or block != self.last_block[1]:
+            self.last_block = (r.number, block)
+
+    def spec_refreshed(self, outcome: str, display: str, error: SpecError | None = None) -> None:
+        """What a re-read of the spec found: an error, `spec valid again`, a reload."""
+        if outcome == "invalid":
+            self.invalid = True
+            if error is not None:
+                print_spec_error(self.log, error)
+        elif outcome == "missing":
+            self.log.warn(
+                "spec-missing",
+                f"{display} was deleted or cannot be read; keeping the last good "
+                "spec (nothing is removed)",
+            )
+        elif outcome in ("changed", "unchanged") and self.invalid:
+            self.invalid = False
+            self.log.info("spec", f"spec valid again ({display})")
+        elif outcome == "changed":
+            self.log.info("spec", f"spec reloaded ({display})")
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+Block = list[tuple[str, str]]  # (event, text) lines under a pass line
+
+
+def print_pass(log: WatchLog, r: PassReport, shown: tuple[int, Block] | None = None) -> Block:
     """One line per pass (a JSON record with --output json); in text mode also each failed
-    change and each warning on its own line."""
+    change and each warning on its own line, unless they are `shown` (the previous pass's
+    block: a retry failing the same way). Returns this pass's block."""
     trigger = describe_triggers(r.triggers)
+    skipped = [f for f in r.failed if f.get("status") == "skipped"]
+    failed = len(r.failed) - len(skipped)
     if r.error:
         what = f"failed: {r.error.rstrip('.')}"
     elif r.failed:
-        what = f"{len(r.failed)} change(s) failed, {len(r.done)} made"
+        what = f"{_count(failed, 'change')} failed"
+        what += f", {len(skipped)} skipped" if skipped else ""
+        what += f", {len(r.done)} made"
     elif r.done:
         listed = ", ".join(f"{d['action']} {d['address']}" for d in r.done[:5])
         more = f" (+{len(r.done) - 5} more)" if len(r.done) > 5 else ""
@@ -132,12 +157,19 @@ def print_pass(log: WatchLog, r: PassReport) -> None:
     }
     if r.problems:
         fields["problems"] = r.problems
+    block = [
+        ("change", f"  {f['status']}: {f['address']} ({f['name']}): {f['message']}")
+        for f in r.failed
+    ]
+    block += [("warning", f"  warning: {w}") for w in dict.fromkeys(r.warnings)]
+    repeated = bool(block) and shown is not None and block == shown[1]
+    if repeated and shown is not None and not log.json:
+        line += f" (the same failures as pass {shown[0]})"
     if r.ok:
         log.info("pass", line, **fields)
     else:
         log.error("pass", line, **fields)
-    if not log.json:
-        for f in r.failed:
-            log.error("change", f"  {f['status']}: {f['address']} ({f['name']}): {f['message']}")
-        for w in dict.fromkeys(r.warnings):
-            log.warn("warning", f"  warning: {w}")
+    if not log.json and not repeated:
+        for event, text in block:
+            (log.warn if event == "warning" else log.error)(event, text)
+    return block

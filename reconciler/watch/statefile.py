@@ -133,7 +133,8 @@ def state_lines(state: Mapping[str, Any] | None) -> list[str]:
     if not state:
         return []
     now = time.time()
-    lines = [f"Watched by pid {state.get('pid')} ({state.get('passes', 0)} passes)."]
+    passes = state.get("passes", 0)
+    lines = [f"Watched by pid {state.get('pid')} ({passes} pass{'' if passes == 1 else 'es'})."]
     last = state.get("last_pass")
     if last:
         ago = max(0.0, now - (last.get("ended") or now))
