@@ -37,10 +37,16 @@ def link_containers(
         for kind, uses, known in (("secrets", c.secrets, secrets), ("configs", c.configs, configs)):
             for i, use in enumerate(uses):
                 if use.source not in known and use.source not in declared.get(kind, set()):
-                    err((*path, kind, i), f"unknown {kind[:-1]} {use.source!r}: declare it under "
-                        f"the top-level {kind}:")
+                    err(
+                        (*path, kind, i),
+                        f"unknown {kind[:-1]} {use.source!r}: declare it under "
+                        f"the top-level {kind}:",
+                    )
                 if use.target in targets:
-                    err((*path, kind, i), f"{use.target} is already the target of {targets[use.target]}")
+                    err(
+                        (*path, kind, i),
+                        f"{use.target} is already the target of {targets[use.target]}",
+                    )
                 targets[use.target] = f"{kind}.{use.source}"
         mounted = {m.target for m in c.volumes} & set(targets)
         for target in sorted(mounted):

@@ -43,7 +43,9 @@ class FileSources(ProjectFields):
         path: PathT = (section, key)
         d = self.mapping(value, path)
         given = [k for k in ("file", "environment", "content", "external") if d.get(k) is not None]
-        allowed = ("file", "environment", "content") if kind == "config" else ("file", "environment")
+        allowed = (
+            ("file", "environment", "content") if kind == "config" else ("file", "environment")
+        )
         if d.get("external"):
             self.err(
                 (*path, "external"),
@@ -70,8 +72,9 @@ class FileSources(ProjectFields):
                 self.err((*path, "file"), f"{kind} file is larger than 1 MiB: {file}")
                 return None
             digest = hashlib.sha256(data).hexdigest()
-            return O.FileSource(key, kind, file=str(file), digest=digest, host_path=str(file),
-                                location=location)
+            return O.FileSource(
+                key, kind, file=str(file), digest=digest, host_path=str(file), location=location
+            )
         if given[0] == "environment":
             variable = self.opt_string(d, "environment", path)
             if variable is None:
@@ -87,7 +90,11 @@ class FileSources(ProjectFields):
                 return None
         digest = hashlib.sha256(content.encode()).hexdigest()
         return O.FileSource(
-            key, kind, environment=variable, content=content, digest=digest,
+            key,
+            kind,
+            environment=variable,
+            content=content,
+            digest=digest,
             host_path=content_path(self.environ, self.project, kind, key, digest),
             location=location,
         )

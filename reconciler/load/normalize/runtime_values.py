@@ -16,20 +16,65 @@ from reconciler.model.container_options import Device, Ulimit
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b?)\s*$", re.IGNORECASE)
 _SIZE_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
-SIGNALS = (
-    "ABRT ALRM BUS CHLD CONT FPE HUP ILL INT IO IOT KILL PIPE POLL PROF PWR QUIT SEGV STKFLT "
-    "STOP SYS TERM TRAP TSTP TTIN TTOU URG USR1 USR2 VTALRM WINCH XCPU XFSZ"
-).split()
+SIGNALS = [
+    "ABRT",
+    "ALRM",
+    "BUS",
+    "CHLD",
+    "CONT",
+    "FPE",
+    "HUP",
+    "ILL",
+    "INT",
+    "IO",
+    "IOT",
+    "KILL",
+    "PIPE",
+    "POLL",
+    "PROF",
+    "PWR",
+    "QUIT",
+    "SEGV",
+    "STKFLT",
+    "STOP",
+    "SYS",
+    "TERM",
+    "TRAP",
+    "TSTP",
+    "TTIN",
+    "TTOU",
+    "URG",
+    "USR1",
+    "USR2",
+    "VTALRM",
+    "WINCH",
+    "XCPU",
+    "XFSZ",
+]
 _RTSIG = re.compile(r"^RTM(?:IN|AX)(?:[+-]\d+)?$")
 _CAP = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _SYSCTL = re.compile(r"^[a-zA-Z0-9_-]+(?:[./][a-zA-Z0-9_*-]+)+$")
 # namespaced sysctls the engine accepts for a container (runc's validation)
 SYSCTL_PREFIXES = ("net.", "fs.mqueue.", "kernel.msg", "kernel.sem", "kernel.shm")
 SYSCTL_NAMES = ("kernel.domainname", "kernel.hostname")
-ULIMIT_NAMES = (
-    "as core cpu data fsize locks memlock msgqueue nice nofile nproc rss rtprio rttime "
-    "sigpending stack"
-).split()
+ULIMIT_NAMES = [
+    "as",
+    "core",
+    "cpu",
+    "data",
+    "fsize",
+    "locks",
+    "memlock",
+    "msgqueue",
+    "nice",
+    "nofile",
+    "nproc",
+    "rss",
+    "rtprio",
+    "rttime",
+    "sigpending",
+    "stack",
+]
 _HOSTNAME = re.compile(r"^[a-zA-Z0-9_]([a-zA-Z0-9_.-]*[a-zA-Z0-9_])?$")
 _MOUNT_PATH = re.compile(r"^/[^\0]*$")
 _TMPFS_OPTION = re.compile(
@@ -81,7 +126,7 @@ def parse_cpus(value: Any) -> float:
 
 
 def parse_cpuset(value: Any) -> str:
-    """"0-3", "0,2", "1": CPU numbers and ranges."""
+    """ "0-3", "0,2", "1": CPU numbers and ranges."""
     text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
     if not isinstance(text, str) or not re.match(r"^\d+(-\d+)?(,\d+(-\d+)?)*$", text):
         raise ValueError(f"invalid cpuset {value!r}: expected CPU numbers and ranges like 0-3,6")
@@ -93,7 +138,7 @@ def parse_cpuset(value: Any) -> str:
 
 
 def parse_signal(value: Any) -> str:
-    """"SIGTERM", "TERM", "sigquit", 9 or "9" -> "SIGTERM", "SIGQUIT", "9"."""
+    """ "SIGTERM", "TERM", "sigquit", 9 or "9" -> "SIGTERM", "SIGQUIT", "9"."""
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str) or not value:
@@ -110,7 +155,7 @@ def parse_signal(value: Any) -> str:
 
 
 def parse_capability(value: Any) -> str:
-    """"NET_ADMIN", "cap_net_admin", "ALL" -> "NET_ADMIN", "ALL"."""
+    """ "NET_ADMIN", "cap_net_admin", "ALL" -> "NET_ADMIN", "ALL"."""
     if not isinstance(value, str):
         raise ValueError(f"invalid capability {value!r}: expected a name like NET_ADMIN")
     name = value.strip().upper()
@@ -124,7 +169,9 @@ def parse_capability(value: Any) -> str:
 def check_sysctl(name: str, value: Any) -> str:
     """A namespaced kernel parameter the engine lets a container set; its value as a string."""
     if not isinstance(name, str) or not _SYSCTL.match(name):
-        raise ValueError(f"invalid sysctl name {name!r}: expected dotted words like net.core.somaxconn")
+        raise ValueError(
+            f"invalid sysctl name {name!r}: expected dotted words like net.core.somaxconn"
+        )
     if name not in SYSCTL_NAMES and not name.startswith(SYSCTL_PREFIXES):
         raise ValueError(
             f"sysctl {name} is not namespaced: a container may set only net.*, fs.mqueue.*, "
@@ -158,12 +205,14 @@ def _limit(name: str, value: Any) -> int:
     if isinstance(value, str) and re.match(r"^-?\d+$", value):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < -1:
-        raise ValueError(f"invalid ulimit {name} value {value!r}: expected a number (-1: unlimited)")
+        raise ValueError(
+            f"invalid ulimit {name} value {value!r}: expected a number (-1: unlimited)"
+        )
     return value
 
 
 def parse_device(value: Any) -> Device:
-    """"/dev/fuse", "/dev/sda:/dev/xvda", "/dev/sda:/dev/xvda:r"."""
+    """ "/dev/fuse", "/dev/sda:/dev/xvda", "/dev/sda:/dev/xvda:r"."""
     if not isinstance(value, str):
         raise ValueError(f"invalid device {value!r}: expected HOST[:CONTAINER[:PERMISSIONS]]")
     parts = value.split(":")
@@ -185,7 +234,7 @@ def parse_device(value: Any) -> Device:
 
 
 def parse_extra_host(value: Any) -> str:
-    """"HOST:IP" or "HOST=IP" -> "HOST:IP" (IP may be IPv6, or host-gateway)."""
+    """ "HOST:IP" or "HOST=IP" -> "HOST:IP" (IP may be IPv6, or host-gateway)."""
     if not isinstance(value, str):
         raise ValueError(f"invalid extra host {value!r}: expected HOST:IP")
     host, sep, ip = value.partition("=")
@@ -221,7 +270,7 @@ def parse_ip(value: Any, version: int, what: str) -> str:
 
 
 def parse_tmpfs(value: Any) -> tuple[str, str]:
-    """"/run" or "/run:size=64m,mode=1777" -> (path, options)."""
+    """ "/run" or "/run:size=64m,mode=1777" -> (path, options)."""
     if not isinstance(value, str):
         raise ValueError(f"invalid tmpfs {value!r}: expected PATH[:OPTIONS]")
     path, _, options = value.partition(":")
@@ -234,7 +283,7 @@ def parse_tmpfs(value: Any) -> tuple[str, str]:
 
 
 def parse_expose(value: Any) -> list[str]:
-    """"80", 80, "8000-8002", "53/udp" -> ["80/tcp"], ["8000/tcp", ...], ["53/udp"]."""
+    """ "80", 80, "8000-8002", "53/udp" -> ["80/tcp"], ["8000/tcp", ...], ["53/udp"]."""
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str):
