@@ -36,16 +36,8 @@ COMPOSE_NAMES = {
 # "" for the top level, "container" for a container's keys).
 COMPOSE_HINTS = {
     ("", "services"): (
-        "Compose's services are called containers in a spec; a Compose file, with top-level "
-        "services and no version: 1, is read as Compose"
-    ),
-    ("container", "expose"): (
-        "Compose's expose is not needed: containers on a shared network reach each other on "
-        'every port; to publish a port on the host write ports: ["8080:80"]'
-    ),
-    ("container", "network_mode"): (
-        "Compose's network_mode has no spec field: list the networks to join under networks; "
-        "host and container: modes are not supported"
+        "Compose's services are called containers in a spec v1 file; a file with top-level "
+        "services and no containers or images is read as a Compose file"
     ),
     ("container", "volumes_from"): (
         "Compose's volumes_from has no spec field: mount the same named volume in both "

@@ -130,7 +130,7 @@ CASES = [
         "compose-services",
         H + "services:\n  web: {image: base}\n",
         [
-            'spec.yaml:3:1: services: unknown key (Compose\'s services are called containers in a spec; a Compose file, with top-level services and no version: 1, is read as Compose)',
+            "spec.yaml:3:1: services: unknown key (Compose's services are called containers in a spec v1 file; a file with top-level services and no containers or images is read as a Compose file)",
         ],
     ),
     case(
@@ -152,6 +152,13 @@ CASES = [
         H + "containers:\n  web:\n    image: busybox:1\n    volumes_from: [db]\n",
         [
             "spec.yaml:6:5: containers.web.volumes_from: unknown key (Compose's volumes_from has no spec field: mount the same named volume in both containers, volumes: [\"data:/path\"])",
+        ],
+    ),
+    case(
+        "compose-links",
+        H + "containers:\n  web:\n    image: busybox:1\n    links: [db]\n",
+        [
+            "spec.yaml:6:5: containers.web.links: unknown key (Compose's links are not needed: containers on a shared network reach each other by their key)",
         ],
     ),
     case(
