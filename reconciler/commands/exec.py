@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 
 from reconciler.commands.common import connect, load
 from reconciler.commands.parsers import add_exec_options
-from reconciler.ui import attach
+from reconciler.ui import attach, attach_swarm
 
 DEFAULT_SHELL = ("sh",)
 USAGE = 64  # as cli.EXIT_USAGE
@@ -75,9 +75,12 @@ def run(args: argparse.Namespace) -> int:
         env[key] = value
     spec = load(args)
     with connect() as engine:
-        containers = attach.project_containers(engine, spec.project)
-        container = attach.find_container(containers, spec.project, args.name, args.replica)
-        attach.require_running(container)
+        if spec.target == "swarm":  # a running task of this node (ui/attach_swarm.py)
+            container = attach_swarm.find_task(engine, spec.project, args.name, args.replica)
+        else:
+            containers = attach.project_containers(engine, spec.project)
+            container = attach.find_container(containers, spec.project, args.name, args.replica)
+            attach.require_running(container)
         terminal = attach.is_terminal(sys.stdin) and attach.is_terminal(sys.stdout)
         terminal = terminal and not args.no_tty
         options = {"user": args.user, "workdir": args.workdir, "env": env}

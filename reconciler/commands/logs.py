@@ -12,7 +12,7 @@ import os
 import sys
 
 from reconciler.commands.common import connect, load
-from reconciler.ui import attach
+from reconciler.ui import attach, attach_swarm
 from reconciler.ui.output import use_color
 
 
@@ -25,6 +25,10 @@ def run(args: argparse.Namespace) -> int:
     color = use_color(args)
     with connect() as engine:
         containers = attach.project_containers(engine, spec.project)
+        if spec.target == "swarm":  # this node's tasks; the others are named
+            containers, elsewhere = attach_swarm.task_containers(engine, spec.project)
+            for line in elsewhere:
+                print(f"note: {line}: its logs are on that node", file=sys.stderr)
         chosen = attach.select_containers(containers, spec.project, args.names)
         if not chosen:
             print(f"Project {spec.project} has no containers.", file=sys.stderr)
