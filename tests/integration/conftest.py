@@ -62,6 +62,9 @@ def cleanup_project(client, project: str) -> None:
     """Remove every container, image, network and volume labelled with `project`, or whose
     name starts with it (renamed-aside containers included)."""
     label = f"{LABEL_PROJECT}={project}"
+    if (client.info().get("Swarm") or {}).get("ControlAvailable"):  # target swarm services
+        for service in client.services.list(filters={"label": label}):
+            _quiet(service.remove)
     for c in client.containers.list(all=True, filters={"label": label}):
         _quiet(c.remove, force=True, v=True)
     for c in client.containers.list(all=True, filters={"name": f"^/?{project}"}):
