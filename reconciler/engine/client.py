@@ -27,6 +27,14 @@ from typing import Any, Self
 
 from reconciler.engine.compose_observed import compose_observed
 from reconciler.engine.endpoint import Endpoint, resolve, sdk_kwargs
+from reconciler.engine.errormap import (
+    SETUP_HINT,
+    lost,
+    root_cause,
+    sdk_error,
+    status_error,
+    timed_out,
+)
 from reconciler.engine.rawhttp import HTTPStatusError, TransportError, UnixHTTP
 from reconciler.engine.translate import (
     container_name,
@@ -34,7 +42,7 @@ from reconciler.engine.translate import (
     observed_container,
     observed_image,
 )
-from reconciler.errors import Conflict, EngineError, EngineUnavailable, NotFound
+from reconciler.errors import EngineUnavailable
 from reconciler.model.labels import LABEL_PROJECT, compose_container, owned_container
 from reconciler.model.state import (
     ObservedContainer,
@@ -48,9 +56,6 @@ from reconciler.model.state import (
 def owned_or_adopted(labels: Mapping[str, str], project: str) -> bool:
     """Owned by the project (the containers whose ports are not foreign)."""
     return owned_container(labels, project)
-
-
-_SETUP_HINT = "Start dockerd (e.g. `bash scripts/engine-setup.sh`) or set DOCKER_HOST."
 
 
 class EngineClient:
@@ -98,7 +103,7 @@ class EngineClient:
             except (TransportError, HTTPStatusError, KeyError, TypeError) as exc:
                 raw.close()
                 raise EngineUnavailable(
-                    f"cannot reach the Docker engine at {address}: {exc}. {_SETUP_HINT}"
+                    f"cannot reach the Docker engine at {address}: {exc}. {SETUP_HINT}"
                 ) from exc
             return cls(
                 None,
@@ -120,9 +125,9 @@ class EngineClient:
                 version="auto", timeout=timeout, max_pool_size=max_pool_size, **kwargs
             )
         except Exception as exc:  # DockerException, requests/urllib3 errors, OSError
-            cause = _root_cause(exc)
+            cause = root_cause(exc)
             raise EngineUnavailable(
-                f"cannot reach the Docker engine at {address}: {cause}. {_SETUP_HINT}"
+                f"cannot reach the Docker engine at {address}: {cause}. {SETUP_HINT}"
             ) from exc
         return cls(api, address, endpoint=endpoint, max_pool_size=max_pool_size)
 
@@ -217,52 +222,19 @@ class EngineClient:
         try:
             yield
         except HTTPStatusError as exc:  # the raw path
-            raise _status_error(action, exc.status, exc.explanation, conflict, not_found) from exc
+            raise status_error(action, exc.status, exc.explanation, conflict, not_found) from exc
         except TransportError as exc:
             if exc.timeout:
-                raise EngineError(
-                    f"{action}: the Docker engine at {self.address} did not answer in time"
-                ) from exc
-            raise EngineUnavailable(
-                f"{action}: lost the Docker engine at {self.address}: {exc}. {_SETUP_HINT}"
-            ) from exc
+                raise timed_out(action, self.address) from exc
+            raise lost(action, self.address, str(exc)) from exc
         except Exception as exc:
-            if self._sdk is not None:  # only SDK calls raise SDK errors
-                self._translate_sdk(exc, action, conflict, not_found)
-            if isinstance(exc, ConnectionError):
-                raise EngineUnavailable(
-                    f"{action}: lost the Docker engine at {self.address}: {_root_cause(exc)}. "
-                    f"{_SETUP_HINT}"
-                ) from exc
+            # Only SDK calls raise SDK errors: no SDK client, no SDK import.
+            error = sdk_error(exc, action, self.address, conflict, not_found) if self._sdk else None
+            if error is None and isinstance(exc, ConnectionError):
+                error = lost(action, self.address, root_cause(exc))
+            if error is not None:
+                raise error from exc
             raise
-
-    def _translate_sdk(
-        self,
-        exc: Exception,
-        action: str,
-        conflict: Callable[[str], str] | None,
-        not_found: Callable[[str], str] | None,
-    ) -> None:
-        """Raise the project's error for an SDK/requests exception; return if it is none."""
-        import docker.errors
-        import requests.exceptions
-        import urllib3.exceptions
-
-        if isinstance(exc, docker.errors.APIError):
-            status = exc.status_code or 0
-            raise _status_error(action, status, _explanation(exc), conflict, not_found) from exc
-        if isinstance(exc, requests.exceptions.Timeout):
-            raise EngineError(
-                f"{action}: the Docker engine at {self.address} did not answer in time"
-            ) from exc
-        lost = (requests.exceptions.ConnectionError, urllib3.exceptions.ProtocolError)
-        if isinstance(exc, (*lost, ConnectionError)):
-            raise EngineUnavailable(
-                f"{action}: lost the Docker engine at {self.address}: {_root_cause(exc)}. "
-                f"{_SETUP_HINT}"
-            ) from exc
-        if isinstance(exc, docker.errors.DockerException):
-            raise EngineError(f"{action}: {exc}") from exc
 
     def _describe(self, container_id: str) -> str:
         """A container's name for an error message (one inspect, only on error paths)."""
@@ -359,43 +331,3 @@ class EngineClient:
 
 def _looks_like_id(text: str) -> bool:
     return bool(re.fullmatch(r"[0-9a-f]{12,64}", text))
-
-
-def _explanation(exc: Any) -> str:
-    explanation = getattr(exc, "explanation", None)
-    if isinstance(explanation, bytes):
-        explanation = explanation.decode("utf-8", errors="replace")
-    return (explanation or str(exc)).strip()
-
-
-def _root_cause(exc: BaseException) -> str:
-    """The innermost cause's message: "[Errno 2] No such file or directory", not the whole
-    chain of requests/urllib3 wrappers."""
-    seen = set()
-    while id(exc) not in seen:
-        seen.add(id(exc))
-        inner = exc.__cause__ or exc.__context__
-        if inner is None and exc.args and isinstance(exc.args[0], BaseException):
-            inner = exc.args[0]
-        if inner is None:
-            reason = getattr(exc, "reason", None)
-            inner = reason if isinstance(reason, BaseException) else None
-        if inner is None:
-            break
-        exc = inner
-    return str(exc) or type(exc).__name__
-
-
-def _status_error(
-    action: str,
-    status: int,
-    explanation: str,
-    conflict: Callable[[str], str] | None,
-    not_found: Callable[[str], str] | None,
-) -> EngineError:
-    """The project's error for an engine error answer (either path)."""
-    if status == 404:
-        return NotFound(not_found(explanation) if not_found else f"{action}: {explanation}")
-    if status == 409:
-        return Conflict(conflict(explanation) if conflict else f"{action}: {explanation}")
-    return EngineError(f"{action}: {explanation}")
