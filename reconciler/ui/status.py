@@ -22,9 +22,9 @@ def container_rows(spec: Spec, state: State, plan: Plan) -> list[dict[str, Any]]
     out: list[dict[str, Any]] = []
     for oc in state.containers:
         change = by_id.get(oc.id)
-        pending = None
+        pending = action = None
         if change is not None and change.action is not Action.UNCHANGED:
-            pending = f"{change.name}: {change.reason}"
+            pending, action = f"{change.name}: {change.reason}", change.name
         out.append(
             {
                 "container": oc.name,
@@ -37,6 +37,7 @@ def container_rows(spec: Spec, state: State, plan: Plan) -> list[dict[str, Any]]
                 "ports": list(oc.ports),
                 "up_to_date": pending is None,
                 "pending": pending,
+                "action": action,  # the pending action's name (the short form of pending)
             }
         )
     for change in plan.changes:
@@ -53,6 +54,7 @@ def container_rows(spec: Spec, state: State, plan: Plan) -> list[dict[str, Any]]
                     "ports": [],
                     "up_to_date": False,
                     "pending": f"{change.name}: {change.reason}",
+                    "action": change.name,
                 }
             )
     return sorted(out, key=lambda r: (r["key"], r["replica"] or 0, r["container"]))
@@ -97,20 +99,37 @@ def print_containers(project: str, table: list[dict[str, Any]], color: bool) -> 
     from rich.table import Table
 
     t = Table(title=f"project {project}", title_justify="left", box=None, pad_edge=False)
+    whole = {  # identifying columns: never cut (the widest value sets the width)
+        "CONTAINER": max((len(r["container"]) for r in table), default=0),
+        "PORTS": max((len(p) for r in table for p in r["ports"]), default=0),
+    }
     for column in ("CONTAINER", "REPLICA", "STATE", "HEALTH", "IMAGE", "PORTS", "UP TO DATE"):
-        t.add_column(column, no_wrap=column != "PORTS")
+        # IMAGE folds when the terminal is narrow; the others keep their width
+        folds = column == "IMAGE"
+        t.add_column(
+            column,
+            no_wrap=not folds,
+            overflow="fold" if folds else "ellipsis",
+            min_width=whole.get(column),
+        )
+    details = []
     for r in table:
         state = r["state"] + (f" ({r['exit_code']})" if r["exit_code"] not in (None, 0) else "")
+        if not r["up_to_date"]:
+            details.append(f"  {r['container']}: {r['pending']}")
         t.add_row(
             r["container"],
             str(r["replica"] or ""),
             state,
             r["health"] or "-",
             r["image"] or "",
-            ", ".join(r["ports"]) or "-",
-            "yes" if r["up_to_date"] else f"no ({r['pending']})",
+            "\n".join(r["ports"]) or "-",
+            "yes" if r["up_to_date"] else f"no: {r['action']}",
         )
-    console(color=color).print(t)
+    out = console(color=color)
+    out.print(t)
+    for line in details:  # the reasons in full, below the table
+        out.print(line, soft_wrap=True)
 
 
 def print_images(table: list[dict[str, Any]], color: bool) -> None:
