@@ -10,22 +10,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from reconciler.model.labels import LABEL_KIND, LABEL_NAME, LABEL_REFERENCE
-from reconciler.model.state import ObservedContainer, ObservedImage, State
+from reconciler.model.state import ObservedImage, State
 from reconciler.ui.output import console
 
 
 def short_id(image_id: str) -> str:
     """`sha256:0123...` -> `0123456789ab` (the form `docker images` shows)."""
     return image_id.removeprefix("sha256:")[:12]
-
-
-def _state_text(oc: ObservedContainer) -> str:
-    text = oc.status
-    if oc.exit_code is not None and oc.status in ("exited", "dead"):
-        text += f" ({oc.exit_code})"
-    if oc.health:
-        text += f" ({oc.health})"
-    return text
 
 
 def ps_rows(state: State) -> list[dict[str, Any]]:
