@@ -27,6 +27,7 @@ from reconciler.errors import Conflict, EngineError, EngineUnavailable, ImageErr
 from reconciler.execute.builder import run_build
 from reconciler.execute.context import ProgressFn, RunContext
 from reconciler.execute.outcome import Result, Status
+from reconciler.model.ids import short_id
 from reconciler.model.labels import (
     LABEL_BASES,
     LABEL_MANIFEST,
@@ -48,10 +49,6 @@ IDLE = ["/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait 
 OUTPUT_TAIL = 10
 
 
-def short_id(image_id: str) -> str:
-    return image_id.removeprefix("sha256:")[:12]
-
-
 class ImageHandler:
     """The handler registered for kind `image`."""
 
@@ -71,8 +68,8 @@ class ImageHandler:
 def pull(change: Change, engine: Any, progress: ProgressFn) -> Result:
     image_id = engine.pull(change.target.name, progress)
     if (change.before or {}).get("id") == image_id:  # policy always, nothing new
-        return Result(Status.UNCHANGED, f"pulled; image {image_id[:19]} unchanged")
-    return Result(message=f"pulled {image_id[:19]}")
+        return Result(Status.UNCHANGED, f"pulled; image {short_id(image_id)} unchanged")
+    return Result(message=f"pulled {short_id(image_id)}")
 
 
 class ImageActions:

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from reconciler.errors import Problem
+from reconciler.model.ids import short_id
 
 
 class Action(StrEnum):
@@ -263,6 +264,6 @@ class Plan:
 def _short(value: Any, limit: int = 60) -> str:
     # JSON, so a diff reads `env.FOO: "a" -> "b"` and `ports[0]: {"container_port": 80, ...}`
     if isinstance(value, str) and value.startswith("sha256:"):
-        value = value[:19]
+        value = short_id(value)
     text = "(none)" if value is None else json.dumps(value, sort_keys=True, default=str)
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -11,6 +11,7 @@ import itertools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from reconciler.model.ids import short_id
 from reconciler.model.labels import LABEL_KIND, LABEL_NAME, LABEL_PROJECT, LABEL_REFERENCE
 from reconciler.model.plan import Action, Change, ImageRemovalIntent, Reason, Target
 from reconciler.model.spec import Spec
@@ -34,11 +35,11 @@ def is_owned_image(image: ObservedImage, project: str) -> bool:
 
 
 def _display(image: ObservedImage) -> str:
-    return image.tags[0] if image.tags else image.id.removeprefix("sha256:")[:12]
+    return image.tags[0] if image.tags else short_id(image.id)
 
 
 def _removal_target(key: str, image: ObservedImage) -> Target:
-    short = image.id.removeprefix("sha256:")[:12]
+    short = short_id(image.id)
     return Target("image", f"{key or 'unnamed'}@{short}", None, _display(image))
 
 

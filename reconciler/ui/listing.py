@@ -9,14 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from reconciler.model.ids import short_id
 from reconciler.model.labels import LABEL_KIND, LABEL_NAME, LABEL_REFERENCE
 from reconciler.model.state import ObservedImage, State
 from reconciler.ui.output import console
-
-
-def short_id(image_id: str) -> str:
-    """`sha256:0123...` -> `0123456789ab` (the form `docker images` shows)."""
-    return image_id.removeprefix("sha256:")[:12]
 
 
 def ps_rows(state: State) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler.model.ids import short_id
 from reconciler.model.labels import LABEL_KIND, LABEL_NAME
 from reconciler.model.plan import Action, Plan, Reason
 from reconciler.model.spec import Spec
@@ -148,7 +149,7 @@ def print_images(table: list[dict[str, Any]], color: bool) -> None:
             r["image"],
             r["reference"],
             r["kind"],
-            r["id"].removeprefix("sha256:")[:12] or "missing",
+            short_id(r["id"]) or "missing",
             ", ".join(r["used_by"] + ([f"+{r['other_users']} other"] if r["other_users"] else []))
             or "-",
             verdict,

@@ -534,7 +534,7 @@ def test_field_diffs_render_before_and_after():
     (diff,) = diff_configs(before, after)
     assert diff == FieldDiff("env.B", "2", "b")
     assert diff.render() == 'env.B: "2" -> "b"'
-    assert FieldDiff("image_id", ID1, ID2).render() == (f'image_id: "{ID1[:19]}" -> "{ID2[:19]}"')
+    assert FieldDiff("image_id", ID1, ID2).render() == (f'image_id: "{ID1[7:19]}" -> "{ID2[7:19]}"')
     assert (
         FieldDiff("ports[0]", None, {"container_port": 80})
         .render()
