@@ -9,8 +9,6 @@ The image comes from the loopback registry only."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import shutil
 import subprocess
 import textwrap
@@ -18,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.clirun import cli as run
 from tests.integration.conftest import cleanup_project
 
 pytestmark = pytest.mark.integration
@@ -26,15 +25,29 @@ IDLE = '["sh", "-c", "trap \'exit 0\' TERM; sleep 100000 & wait"]'
 
 
 def cli(*args: str) -> tuple[int, str]:
-    from reconciler.cli import main
+    code, out, err = run(*args)
+    return code, out + err
 
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(list(args))
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-    return code, out.getvalue() + err.getvalue()
+
+def write_spec(tmp_path: Path, project: str, image: str, command: str) -> Path:
+    spec = tmp_path / "reconciler.yaml"
+    spec.write_text(
+        textwrap.dedent(
+            f"""\
+            version: 1
+            project: {project}
+            volumes:
+              data: {{}}
+            containers:
+              web:
+                image: {image}
+                command: {command}
+                volumes: ["data:/data"]
+                stop_timeout: 1s
+            """
+        )
+    )
+    return spec
 
 
 def compose(folder: Path, project: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -93,23 +106,7 @@ def test_a_compose_project_is_adopted_with_its_volume_data(
     assert old.name == f"{project}_web_1"
     code = old.exec_run(["sh", "-c", "echo kept > /data/file"]).exit_code
     assert code == 0
-    spec = tmp_path / "reconciler.yaml"
-    spec.write_text(
-        textwrap.dedent(
-            f"""\
-            version: 1
-            project: {project}
-            volumes:
-              data: {{}}
-            containers:
-              web:
-                image: {images.v1}
-                command: {IDLE}
-                volumes: ["data:/data"]
-                stop_timeout: 1s
-            """
-        )
-    )
+    spec = write_spec(tmp_path, project, images.v1, IDLE)
 
     code, out = cli("plan", str(spec), "--detailed-exitcode")
     assert code == 0, out  # nothing is done without the flag
@@ -140,22 +137,7 @@ def test_a_failed_takeover_gives_the_compose_container_back(
     tmp_path, docker_client, images, project, compose_project
 ):
     (old,) = compose_containers(docker_client, project)
-    spec = tmp_path / "reconciler.yaml"
-    spec.write_text(
-        textwrap.dedent(
-            f"""\
-            version: 1
-            project: {project}
-            volumes:
-              data: {{}}
-            containers:
-              web:
-                image: {images.v1}
-                command: ["sh", "-c", "exit 3"]
-                volumes: ["data:/data"]
-            """
-        )
-    )
+    spec = write_spec(tmp_path, project, images.v1, '["sh", "-c", "exit 3"]')
     code, out = cli("apply", str(spec), "--adopt-compose")
     assert code == 1 and "restored" in out, out
     old.reload()

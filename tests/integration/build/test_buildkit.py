@@ -9,30 +9,17 @@ BuildKit (Debian's docker.io provides /usr/bin/docker 20.10, which can)."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from reconciler.engine import buildkit
+from tests.integration.clirun import cli
 
 pytestmark = pytest.mark.integration
 
 IDLE = '["sh", "-c", "trap \'exit 0\' TERM; sleep 100000 & wait"]'
-
-
-def cli(*args: str) -> tuple[int, str, str]:
-    from reconciler.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(list(args))
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-    return code, out.getvalue(), err.getvalue()
 
 
 def write(tmp_path: Path, project: str, dockerfile: str, build: str, files=None) -> Path:
