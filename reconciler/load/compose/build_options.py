@@ -49,7 +49,8 @@ def _secrets(
     value: Any, path: PathT, data: Mapping[str, Any], err: ErrFn, host_path: Callable[[str], str]
 ) -> dict[str, str]:
     """Build secret id -> file, from the short (`- NAME`) or long (`source`, `target`) form."""
-    top = data.get("secrets") if isinstance(data.get("secrets"), Mapping) else {}
+    found = data.get("secrets")
+    top: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
     out: dict[str, str] = {}
     for i, item in enumerate(value if isinstance(value, list) else []):
         source, target = (item, None) if isinstance(item, str) else (None, None)
