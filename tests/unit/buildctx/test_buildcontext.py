@@ -16,8 +16,8 @@ from reconciler.buildctx import context as buildctx_context
 from reconciler.buildctx.archive import write_archive
 from reconciler.buildctx.context import build_sources, context_files, source_hash
 from reconciler.buildctx.dockerfile import with_label_instruction
-from reconciler.buildctx.stages import dockerfile_bases
 from reconciler.buildctx.dockerignore import excluded_by, is_excluded, parse_dockerignore
+from reconciler.buildctx.stages import dockerfile_bases
 from reconciler.model.spec import BuildSpec
 
 # (patterns, relpath, excluded?)
