@@ -25,6 +25,10 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
+def _them(n: int) -> str:
+    return "it" if n == 1 else "them"
+
+
 def kept_notes(state: State, volumes: bool, images: bool, keep: frozenset[str]) -> tuple[str, ...]:
     """One line per kind of object destroy keeps, with the way to remove it."""
     notes = []
@@ -33,19 +37,20 @@ def kept_notes(state: State, volumes: bool, images: bool, keep: frozenset[str]) 
         if named:
             notes.append(
                 f"kept {_count(len(named), 'volume')}: {', '.join(named)} "
-                "(destroy --volumes removes them)"
+                f"(destroy --volumes removes {_them(len(named))})"
             )
         anonymous = sorted({v for oc in state.containers for v in oc.anonymous_volumes})
         if anonymous:
             notes.append(
                 f"kept {_count(len(anonymous), 'anonymous volume')} of the removed containers "
-                "(destroy --volumes removes them with their containers; now: docker volume rm "
+                f"(destroy --volumes removes {_them(len(anonymous))} with their containers; "
+                "now: docker volume rm "
                 f"{' '.join(anonymous)})"
             )
     if not images and state.project_images:
         n = len(state.project_images)
         notes.append(
             f"kept {_count(n, 'image')} the project built or committed "
-            "(destroy --images removes them, and untags the images it pulled)"
+            f"(destroy --images removes {_them(n)}, and untags the images it pulled)"
         )
     return tuple(notes)

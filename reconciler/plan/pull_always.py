@@ -33,7 +33,7 @@ def decide(change: Change, state: State, remote: Mapping[str, RemoteDigest] | No
         return replace(
             change, action=Action.UNCHANGED, reason="as in the registry", cause=Reason.UP_TO_DATE
         )
-    return replace(change, reason=f"policy always: the registry has {short_id(found.digest)}")
+    return replace(change, reason=f"policy always: the registry has {short_id(found.digest or '')}")
 
 
 def unreachable_warnings(state: State, remote: Mapping[str, RemoteDigest] | None) -> list[str]:

@@ -79,7 +79,7 @@ def test_plain_destroy_keeps_anonymous_volumes_and_says_so(
         assert _volume_exists(docker_client, volume)
         assert (
             "kept 1 anonymous volume of the removed containers (destroy --volumes removes "
-            "them with their containers; now: docker volume rm " + volume + ")"
+            "it with their containers; now: docker volume rm " + volume + ")"
         ) in result.out, result
     finally:
         docker_client.volumes.get(volume).remove(force=True)
