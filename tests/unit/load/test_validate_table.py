@@ -151,7 +151,7 @@ CASES = [
         "compose-volumes-from",
         H + "containers:\n  web:\n    image: busybox:1\n    volumes_from: [db]\n",
         [
-            "spec.yaml:6:5: containers.web.volumes_from: unknown key (Compose's volumes_from has no spec field: mount the same named volume in both containers, volumes: [\"data:/path\"])",
+            'spec.yaml:6:5: containers.web.volumes_from: unknown key (Compose\'s volumes_from has no spec field: mount the same named volume in both containers, volumes: ["data:/path"])',
         ],
     ),
     case(

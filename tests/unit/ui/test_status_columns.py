@@ -20,7 +20,7 @@ ROW = {
     "ports": ["127.0.0.1:18080->8080/tcp", "127.0.0.1:18443->8443/tcp"],
     "up_to_date": False,
     "action": "replace",
-    "pending": "replace: env.FEATURE_FLAGS: \"a,b,c\" -> \"a,b,c,d\", command changed, "
+    "pending": 'replace: env.FEATURE_FLAGS: "a,b,c" -> "a,b,c,d", command changed, '
     "image_id changed (the image was rebuilt from a new source)",
 }
 
