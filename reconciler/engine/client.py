@@ -54,8 +54,8 @@ from reconciler.model.state import (
 
 
 def owned_or_adopted(labels: Mapping[str, str], project: str) -> bool:
-    """Owned by the project (the containers whose ports are not foreign)."""
-    return owned_container(labels, project)
+    """Owned by the project, or a Compose container of its name (adopted or held)."""
+    return owned_container(labels, project) or compose_container(labels, project)
 
 
 class EngineClient:
