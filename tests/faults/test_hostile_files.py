@@ -101,6 +101,7 @@ def test_watch_survives_every_hostile_file_with_flat_memory(
             assert proc.poll() is None, f"watch ended after {name}: {log.read_text()[-2000:]}"
             assert grew, f"watch did not report {name}: {log.read_text()[-2000:]}"
             rss = rss_kib(proc.pid)
+            print(f"watch after {name}: RSS {rss // 1024} MiB (baseline {baseline // 1024} MiB)")
             assert rss < baseline + 60 * 1024, f"{name}: RSS {rss} KiB from {baseline} KiB"
             _put(path, GOOD.format(project=project, image=images.base))
             os.utime(path)
