@@ -13,7 +13,7 @@ from reconciler.commands.common import connect, load_or_project
 from reconciler.commands.images import spec_references
 from reconciler.model.state import State
 from reconciler.plan.planner import plan
-from reconciler.reconcile import observe
+from reconciler.reconcile import observe, registry_digests
 from reconciler.ui.listing import (
     held_for_others,
     image_list_rows,
@@ -40,10 +40,11 @@ def run(args: argparse.Namespace) -> int:
     swarm = spec is not None and spec.target == "swarm"
     with connect() as engine:
         state = observe(engine, project, swarm)
+        remote = registry_digests(spec, engine) if spec is not None else None
     held = held_for_others(image_list_rows(state, spec_references(spec)))
     if spec is None:
         return _by_labels(args, project, state, held)
-    result = plan(spec, state, sources=build_sources(spec))
+    result = plan(spec, state, sources=build_sources(spec), remote=remote)
     if swarm:  # services and their tasks (ui/status_swarm.py)
         services = service_rows(spec, state, result)
         if wants_json(args):

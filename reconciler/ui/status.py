@@ -73,8 +73,7 @@ def image_rows(state: State, plan: Plan) -> list[dict[str, Any]]:
         after = change.after or {}
         image_id = before.get("id") or state.image_id(change.target.name) or ""
         removal = change.action is Action.REMOVE
-        always = change.action is Action.PULL and after.get("policy") == "always" and image_id
-        up_to_date = change.action is Action.UNCHANGED or bool(always)
+        up_to_date = change.action is Action.UNCHANGED  # policy always: by registry digest
         kind = "leftover" if removal else after.get("kind", "")
         users = state.image_users.get(image_id, ()) if image_id else ()
         rows_.append(
@@ -141,10 +140,7 @@ def print_images(table: list[dict[str, Any]], color: bool) -> None:
     for column in ("IMAGE", "REFERENCE", "KIND", "ID", "USED BY", "UP TO DATE"):
         t.add_column(column, no_wrap=column not in ("USED BY", "UP TO DATE"))
     for r in table:
-        if r["up_to_date"]:
-            verdict = "yes" if not r["pending"] else "yes (pulled again on apply: policy always)"
-        else:
-            verdict = f"no ({r['pending']})"
+        verdict = "yes" if r["up_to_date"] else f"no ({r['pending']})"
         t.add_row(
             r["image"],
             r["reference"],

@@ -4,6 +4,8 @@ local image's; an unreachable registry is one line and counts as unchanged."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.integration.everyday.wrong_results_helpers import cli, write
@@ -41,6 +43,8 @@ def test_always_pulls_only_when_the_registry_digest_changed(
     result = cli("plan", str(spec), "-p", project, "--detailed-exitcode")
     assert result.code == 0, result  # the registry has what we have: nothing to do
     assert "No changes" in result.out
+    status = json.loads(cli("status", str(spec), "-p", project, "-o", "json").out)
+    assert [r["up_to_date"] for r in status["containers"] + status["images"]] == [True, True]
 
     _push(docker_client, images.base2, ref)  # a new digest in the registry...
     docker_client.images.get(images.base).tag(ref.rsplit(":", 1)[0], "1")  # ...not here
