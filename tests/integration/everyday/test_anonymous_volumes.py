@@ -83,3 +83,34 @@ def test_plain_destroy_keeps_anonymous_volumes_and_says_so(
         ) in result.out, result
     finally:
         docker_client.volumes.get(volume).remove(force=True)
+
+
+def test_destroy_volumes_removes_the_volume_of_an_image_volume_line(
+    tmp_path, project, images, docker_client
+):
+    """An image with a VOLUME line (every database image) gets an anonymous volume too."""
+    maker = docker_client.containers.create(images.base, ["true"], name=f"{project}-maker")
+    try:
+        maker.commit(f"{project}/withvol", "1", changes=['VOLUME ["/vol"]'])
+    finally:
+        maker.remove(force=True)
+    spec = write(
+        tmp_path,
+        f"""
+        version: 1
+        project: {project}
+        images:
+          db: {{pull: "{project}/withvol:1", policy: never}}
+        containers:
+          db:
+            image: db
+            command: ["sleep", "100000"]
+        """,
+    )
+    assert cli("apply", str(spec), "-p", project).code == 0
+    container = _container(docker_client, project)
+    container.reload()
+    (volume,) = [m["Name"] for m in container.attrs["Mounts"] if m["Destination"] == "/vol"]
+    result = cli("destroy", str(spec), "-p", project, "--volumes", "--yes")
+    assert result.code == 0, result
+    assert not _volume_exists(docker_client, volume)
