@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Self
 
 from reconciler.engine.compose_observed import compose_observed
-from reconciler.engine.endpoint import Endpoint, resolve, sdk_kwargs
+from reconciler.engine.endpoint import Endpoint, keep_tls_verify, resolve, sdk_kwargs
 from reconciler.engine.errormap import (
     SETUP_HINT,
     lost,
@@ -120,10 +120,15 @@ class EngineClient:
         except docker.errors.DockerException as exc:  # bad TLS files
             raise EngineUnavailable(f"invalid Docker client TLS settings: {exc}") from exc
         try:
-            # version="auto" asks the engine for its API version: that request is the ping.
-            api = docker.APIClient(
-                version="auto", timeout=timeout, max_pool_size=max_pool_size, **kwargs
+            api = docker.APIClient(  # a placeholder version: no request yet
+                version=docker.constants.MINIMUM_DOCKER_API_VERSION,
+                timeout=timeout,
+                max_pool_size=max_pool_size,
+                **kwargs,
             )
+            keep_tls_verify(api)
+            # What version="auto" does: ask the engine for its API version (the ping).
+            api._version = api._retrieve_server_version()
         except Exception as exc:  # DockerException, requests/urllib3 errors, OSError
             cause = root_cause(exc)
             raise EngineUnavailable(

@@ -2,7 +2,7 @@
 engine/client.py `EngineClient.connect` (both the raw unix-socket path and the SDK path).
 
 Order (docker CLI `resolveContextName`): DOCKER_HOST set -> the "default" context built from
-DOCKER_HOST / DOCKER_TLS_VERIFY / DOCKER_CERT_PATH; else DOCKER_CONTEXT; else the
+DOCKER_HOST / DOCKER_TLS / DOCKER_TLS_VERIFY / DOCKER_CERT_PATH; else DOCKER_CONTEXT; else the
 `currentContext` of $DOCKER_CONFIG/config.json (~/.docker/config.json); else "default".
 A named context is read from $DOCKER_CONFIG/contexts/meta/<sha256(name)>/meta.json
 (Endpoints.docker.Host / SkipTLSVerify) and its TLS files from
@@ -81,15 +81,16 @@ def resolve(env: Mapping[str, str] | None = None, base_url: str | None = None) -
 
 def _default(env: Mapping[str, str], base_url: str | None) -> Endpoint:
     host = base_url or env.get("DOCKER_HOST") or DEFAULT_HOST
-    # The CLI: --tlsverify defaults to DOCKER_TLS_VERIFY != ""; TLS is on when it is set.
+    # The CLI (cli/flags/options.go): --tlsverify defaults to DOCKER_TLS_VERIFY != "",
+    # --tls to DOCKER_TLS != ""; either turns TLS on, only the first verifies the server.
     verify = bool(env.get("DOCKER_TLS_VERIFY"))
-    if not verify or not host.startswith("tcp://"):
+    if not (verify or env.get("DOCKER_TLS")) or not host.startswith("tcp://"):
         return Endpoint(host=host)
     certs = env.get("DOCKER_CERT_PATH") or config_dir(env)
     return Endpoint(
         host=host,
         tls=True,
-        verify=True,
+        verify=verify,
         ca=_existing(os.path.join(certs, "ca.pem")),
         cert=_existing(os.path.join(certs, "cert.pem")),
         key=_existing(os.path.join(certs, "key.pem")),
@@ -142,6 +143,21 @@ def sdk_kwargs(endpoint: Endpoint) -> dict[str, Any]:
             client_cert=cert, ca_cert=endpoint.ca, verify=endpoint.verify
         )
     return kwargs
+
+
+def keep_tls_verify(api: Any) -> None:
+    """Make the SDK client's own CA (DOCKER_CERT_PATH's or the context's ca.pem) win over
+    REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE, which requests otherwise prefers for every request
+    (psf/requests#3829); the docker CLI verifies against its CA whatever the environment
+    says. Proxy settings from the environment still apply."""
+    merge = api.merge_environment_settings
+
+    def merged(url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> Any:
+        settings = merge(url, proxies, stream, verify, cert)
+        settings["verify"] = api.verify if verify is None else verify
+        return settings
+
+    api.merge_environment_settings = merged
 
 
 def _existing(path: str) -> str | None:

@@ -128,3 +128,8 @@ def test_broken_config_json_is_a_clear_error(tmp_path):
     (tmp_path / "config.json").write_text("{")
     with pytest.raises(EngineUnavailable, match=r"config\.json"):
         resolve(env_for(tmp_path))
+
+
+def test_docker_tls_without_verify(tmp_path):
+    ep = resolve(env_for(tmp_path, DOCKER_HOST="tcp://h:2376", DOCKER_TLS="1"))
+    assert ep.tls and not ep.verify
