@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from reconciler.errors import ReconcilerError
+from reconciler.errors import NotFound, ReconcilerError
 from reconciler.execute.context import RunContext
 from reconciler.execute.outcome import ChangeFailed, Result, Status
 from reconciler.model.labels import config_hash, stamp
@@ -103,7 +103,7 @@ def _wait_tasks(ctx: RunContext, service_id: str, replicas: int, name: str) -> O
     """Until exactly `replicas` tasks run (and no other is meant to), or the deadline."""
     deadline = _deadline(ctx)
     while True:
-        service = ctx.engine.inspect_service(service_id)
+        service = _inspect(ctx, service_id, name)
         wanted = [t for t in service.tasks if t.desired_state == "running"]
         if len(service.running_tasks) == replicas == len(wanted):
             return service
@@ -118,7 +118,7 @@ def _wait_update(ctx: RunContext, service_id: str, name: str) -> ObservedService
     """Until the rolling update completed, or Swarm rolled it back or paused it."""
     deadline = _deadline(ctx)
     while True:
-        service = ctx.engine.inspect_service(service_id)
+        service = _inspect(ctx, service_id, name)
         if service.update_state == UPDATE_DONE:
             return service
         if service.update_state == UPDATE_ROLLED_BACK:
@@ -137,6 +137,13 @@ def _wait_update(ctx: RunContext, service_id: str, name: str) -> ObservedService
                 f"service {name}: the update did not finish in {ctx.options.wait_timeout:g} s "
                 f"(state {state}){_task_error(service)}"
             )
+
+
+def _inspect(ctx: RunContext, service_id: str, name: str) -> ObservedService:
+    try:
+        return ctx.engine.inspect_service(service_id)
+    except NotFound as exc:  # removed by someone else meanwhile: the next pass sees it
+        raise ChangeFailed(f"service {name} was removed while apply waited for it") from exc
 
 
 def _wait_gone(ctx: RunContext, service_id: str, name: str) -> None:

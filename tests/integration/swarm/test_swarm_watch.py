@@ -35,9 +35,12 @@ def spec_text(project: str, extra: str = "") -> str:
 
 
 def replicas(client, name: str) -> int | None:
-    found = client.services.list(filters={"name": name})
-    found = [s for s in found if s.name == name]
-    return found[0].attrs["Spec"]["Mode"]["Replicated"]["Replicas"] if found else None
+    """Running tasks of the service (None when it does not exist)."""
+    found = [s for s in client.services.list(filters={"name": name}) if s.name == name]
+    if not found:
+        return None
+    tasks = found[0].tasks(filters={"desired-state": "running"})
+    return len([t for t in tasks if t["Status"]["State"] == "running"])
 
 
 def test_watch_restores_a_removed_or_scaled_service(tmp_path, swarm_project, docker_client):
@@ -79,6 +82,13 @@ def test_watch_restores_a_removed_or_scaled_service(tmp_path, swarm_project, doc
                 "watch to scale the service back",
                 0.2,
             )
+        except BaseException:
+            import faulthandler
+            import sys
+
+            print(out.getvalue())  # the watch's own log, for the failure report
+            faulthandler.dump_traceback(sys.stdout, all_threads=True)
+            raise
         finally:
             watcher.stop("test over")
             thread.join(60)
