@@ -48,7 +48,7 @@ def _create(ctx: RunContext, change: Change, config: Mapping[str, Any]) -> None:
         ),
         internal=bool(config.get("internal")),
         subnet=config.get("subnet"),
-        attachable=bool(config.get("attachable")),
+        **({"attachable": True} if config.get("attachable") else {}),  # overlays (swarm)
         **_options(config),
     )
 
