@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv engine swarm swarm-worker swarm-teardown demo test unit integration lint bench clean-demo
+.PHONY: venv engine swarm swarm-worker swarm-teardown bench-swarm demo test unit integration lint bench clean-demo
 
 venv: $(STAMP)
 $(STAMP): pyproject.toml
@@ -54,3 +54,7 @@ test: venv engine swarm lint
 
 bench: venv engine
 	$(BIN)/python -m benchmarks.run
+
+# target swarm: no-op apply of 50 services and an env change of one vs docker stack deploy
+bench-swarm: venv swarm
+	$(BIN)/python -m benchmarks.swarmbench
