@@ -151,7 +151,7 @@ class _Rules(Fields):
             order=order if isinstance(order, str) else None,
             failure_action=action if isinstance(action, str) else "rollback",
             monitor=5.0 if monitor is None else monitor,
-            parallelism=parallelism,
+            parallelism=1 if parallelism is None else parallelism,
         )
 
     def network(self, key: str, network: S.NetworkSpec) -> None:
