@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from reconciler.errors import EngineError
+from reconciler.errors import EngineError, NotFound
 from reconciler.model.labels import LABEL_KIND, LABEL_PROJECT
 from reconciler.model.plan import Action, Plan
 from reconciler.model.state import State
@@ -24,8 +24,10 @@ WATCHED_ACTIONS = ("die", "stop", "kill", "oom", "destroy", "health_status")
 # Actions that our own pass causes when it stops, replaces or removes a container.
 OWN_ACTIONS = frozenset({"die", "stop", "kill", "destroy"})
 # Events after which the container list may lag (see settle_exits).
-SETTLE_ACTIONS = frozenset({"die", "stop", "oom"})
-SETTLE_MAX = 10  # inspects per pass at most
+SETTLE_ACTIONS = frozenset({"die", "stop", "oom", "kill"})
+SETTLE_MAX = 10  # containers settled per pass at most
+SETTLE_REMOVING_S = 10.0  # wait at most this long for a removal under way (`docker rm -f`)
+SETTLE_KILLED_S = 1.0  # ... and this long for a killed container to stop running
 
 
 class EventFollower:
@@ -185,6 +187,10 @@ class OwnContainers:
                 if own and change.container_id:
                     self.mark(change.container_id)
 
+    def forget(self, container_id: str) -> None:
+        with self._lock:
+            self._own.pop(container_id, None)
+
     def release(self) -> None:
         expiry = self._clock() + self.RELEASE_S  # events of this pass may arrive a little later
         with self._lock:
@@ -206,12 +212,39 @@ class OwnContainers:
             )
 
 
-def settle_exits(engine: Any, triggers: Iterable[Trigger]) -> None:
+def settle_exits(
+    engine: Any, triggers: Iterable[Trigger], own: OwnContainers | None = None
+) -> None:
     """dockerd logs `die` before it finishes handling the exit and updates the container
     list, so a list right after the event may still say "running". `inspect` waits for
     the container's lock, which the exit handler holds: one inspect per dead container
-    makes the pass's observe see the exit. Called by loop.Watcher before each pass."""
-    ids = list(dict.fromkeys(t.ref for t in triggers if t.action in SETTLE_ACTIONS and t.ref))
-    for cid in ids[:SETTLE_MAX]:
-        with contextlib.suppress(EngineError):
-            engine.inspect_container(cid)
+    makes the pass's observe see the exit. A killed container is given a moment to stop,
+    and one being removed (`docker rm -f`: kill, die, destroy) to be gone, so that the pass
+    sees the end state; its events until then are this pass's (`own`), and so are the later
+    ones of a container that is gone. Called by loop.Watcher before each pass."""
+    actions = {t.ref: t.action for t in triggers if t.action in SETTLE_ACTIONS and t.ref}
+    for cid in list(actions)[:SETTLE_MAX]:
+        if own is not None:
+            own.mark(cid)
+        gone = _settle(engine, cid, actions[cid] == "kill")
+        if own is not None and not gone:
+            own.forget(cid)
+
+
+def _settle(engine: Any, cid: str, killed: bool) -> bool:
+    """Inspect until the container is neither being removed nor (killed) still running;
+    True when it is gone."""
+    start = time.monotonic()
+    while True:
+        try:
+            info = engine.inspect_container(cid)
+        except NotFound:
+            return True
+        except EngineError:
+            return False
+        waited = time.monotonic() - start
+        removing = info.get("status") == "removing" and waited < SETTLE_REMOVING_S
+        dying = killed and info.get("running") and waited < SETTLE_KILLED_S
+        if not (removing or dying):
+            return False
+        time.sleep(0.05)

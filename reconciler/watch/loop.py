@@ -305,7 +305,7 @@ class Watcher:
     def _execute(self, report: PassReport) -> None:
         spec = self.spec
         self._note_kills(report.triggers)
-        settle_exits(self.engine, self.own.triggered_by(report.triggers))
+        settle_exits(self.engine, self.own.triggered_by(report.triggers), self.own)
         try:
             result = apply_pass(
                 spec,
