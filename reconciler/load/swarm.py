@@ -32,6 +32,17 @@ REFUSED: dict[str, str] = {
 }
 
 
+# container fields shared with Compose (issue 13) that a Swarm service could carry but this
+# version does not map yet: refused with a located error rather than dropped silently
+NOT_MAPPED = (
+    "cap_add", "cap_drop", "configs", "cpu_shares", "cpus", "cpuset", "deploy", "devices",
+    "dns", "dns_opt", "dns_search", "expose", "extra_hosts", "logging", "mac_address",
+    "mem_limit", "mem_reservation", "memswap_limit", "network_mode", "pids_limit", "platform",
+    "privileged", "read_only", "runtime", "secrets", "security_opt", "shm_size", "stdin_open",
+    "stop_signal", "sysctls", "tmpfs", "tty", "ulimits",
+)  # fmt: skip
+
+
 def swarm_rules(doc: Document, data: Any, spec: S.Spec) -> tuple[S.Spec, list[Problem]]:
     rules = _Rules(doc, data if isinstance(data, dict) else {})
     if spec.target != "swarm":
@@ -98,6 +109,14 @@ class _Rules(Fields):
             if name in raw:
                 self.err(
                     (*path, name), f"`{name}` cannot be honoured on a Swarm: {why}", at_key=True
+                )
+        for name in NOT_MAPPED:
+            if name in raw:
+                self.err(
+                    (*path, name),
+                    f"`{name}` is not mapped to a Swarm service yet: it would be dropped",
+                    "remove it for `target: swarm` (docs/swarm.md lists the mapped fields)",
+                    at_key=True,
                 )
         for i, dep in enumerate(c.depends_on):
             if dep.condition != "started":

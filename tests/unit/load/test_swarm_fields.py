@@ -137,3 +137,22 @@ def test_target_from_the_command_line(tmp_path):
     assert load_spec(path, {}).target == "engine"
     [line] = problems(path, target="swarm")
     assert "containers.web.state" in line
+
+
+def test_fields_not_mapped_to_a_service_are_refused(tmp_path):
+    path = write(
+        tmp_path,
+        f"""\
+        containers:
+          web:
+            image: {IMG}
+            cap_add: [NET_ADMIN]
+            read_only: true
+        """,
+    )
+    found = problems(path)
+    assert [line.split(": ")[0] for line in found] == [
+        "7:5 containers.web.cap_add",
+        "8:5 containers.web.read_only",
+    ], found
+    assert all("not mapped to a Swarm service yet" in line for line in found)
