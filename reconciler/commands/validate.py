@@ -28,7 +28,9 @@ def run(args: argparse.Namespace) -> int:
         problems_found = exc.problems
     shown = ", ".join(files) or "(no spec)"
     args.spec = shown
-    inputs = Inputs(files, explicit, args.project, args.env_files, args.profiles)
+    inputs = Inputs(
+        files, explicit, args.project, args.env_files, args.profiles, getattr(args, "target", None)
+    )
     try:
         if not files:
             raise SpecError(problems_found)

@@ -34,6 +34,7 @@ from reconciler.load.normalize.normalizer import Normalizer
 from reconciler.load.schema_messages import schema_problems
 from reconciler.load.semantics import Semantics
 from reconciler.load.source import Document, Mark, PathT, render_path
+from reconciler.load.swarm import swarm_rules
 from reconciler.model import spec as S
 
 
@@ -165,6 +166,8 @@ def check_v1(
     problems.extend(p for p in normalizer.problems if not _under(p.path, prefixes))
     semantics = Semantics(doc, data, spec, normalizer.port_paths)
     problems.extend(p for p in semantics.run() if not _under(p.path, prefixes))
+    spec, target_problems = swarm_rules(doc, data, spec)  # --target swarm (load/swarm.py)
+    problems.extend(p for p in target_problems if not _under(p.path, prefixes))
     problems = _dedupe(problems)
     problems.sort(key=Problem.sort_key)
     if problems:
