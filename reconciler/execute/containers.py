@@ -106,9 +106,10 @@ def _create_and_start(
     ctx: RunContext,
     carry: dict[str, str] | None = None,
 ) -> str:
-    """Create, start, wait for health (replacements) and run exec hooks. On failure the new
-    container is removed (so that the next pass does not take it for up to date; the
-    anonymous volumes carried over from the old one are kept) and the error re-raised."""
+    """Create, start, settle (settle.py) and run exec hooks. On failure the new container is
+    removed (so that the next pass does not take it for up to date; the anonymous volumes
+    carried over from the old one are kept) and the error re-raised; a create that does not
+    settle is kept, stopped, for its logs."""
     target = change.target
     labels = stamp(ctx.project, target.key, Kind.CONTAINER, config, target.replica)
     pending = bool(intent.start and intent.hooks)  # named as pending until its hooks complete
@@ -127,15 +128,34 @@ def _create_and_start(
         return cid
     try:
         ctx.engine.start_container(cid)
+    except ReconcilerError:
+        _discard(cid, carry, ctx)
+        raise
+    try:
         settle(cid, target.name, intent.healthcheck, ctx)
+    except ReconcilerError:
+        if change.action is Action.CREATE:
+            # kept, stopped, for its logs: the next pass starts it again (watch holds a crash
+            # loop back); one with a hooks-pending name is created again
+            with contextlib.suppress(ReconcilerError):
+                ctx.engine.stop_container(cid, 0)
+        else:
+            _discard(cid, carry, ctx)
+        raise
+    try:
         _run_hooks(intent, cid, ctx)
         if pending:
             ctx.engine.rename_container(cid, target.name)
     except ReconcilerError:
-        with contextlib.suppress(ReconcilerError):
-            ctx.engine.remove_container(cid, volumes=not carry)
+        _discard(cid, carry, ctx)
         raise
     return cid
+
+
+def _discard(cid: str, carry: dict[str, str] | None, ctx: RunContext) -> None:
+    """Remove a new container that failed (keeping the anonymous volumes carried over)."""
+    with contextlib.suppress(ReconcilerError):
+        ctx.engine.remove_container(cid, volumes=not carry)
 
 
 def _run_hooks(intent: ContainerIntent, cid: str, ctx: RunContext) -> None:

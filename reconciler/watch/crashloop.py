@@ -207,11 +207,16 @@ class CrashLoopPolicy:
         forget the containers the plan no longer has."""
         for o in outcomes:
             change = o.change
+            # a START or CREATE that failed to settle (execute/settle.py) did start the
+            # container, which then died: it counts, or a crash loop would never be held back
+            ran = o.status is Status.DONE or (
+                o.status is Status.FAILED and change.action in (Action.START, Action.CREATE)
+            )
             if change.target.kind == "container":
-                if o.status is Status.DONE and change.action is Action.START:
+                if ran and change.action is Action.START:
                     self.backoff.started(change.target.name, change.address, now)
                 elif (
-                    o.status is Status.DONE
+                    ran
                     and change.action in (Action.CREATE, Action.REPLACE)
                     and change.intent_as(ContainerIntent).start
                 ):

@@ -44,11 +44,16 @@ def test_a_replacement_whose_new_container_dies_is_rolled_back(
     assert cli("apply", bad).code == 1
 
 
-def test_a_create_whose_container_dies_fails_and_leaves_nothing(tmp_path, project, images):
+def test_a_create_whose_container_dies_fails_and_is_kept_stopped_for_its_logs(
+    tmp_path, project, images, docker_client
+):
     bad = _spec(tmp_path, project, images.base, '["/nonexistent-binary"]')
     result = cli("apply", bad)
     assert result.code == 1, result
     assert "exited with code 127" in result.err, result
+    assert docker_client.containers.get(f"{project}-web-1").status == "exited"
+    again = cli("apply", bad)  # started again, and judged again: never "started", exit 0
+    assert again.code == 1 and "exited with code 127" in again.err, again
 
 
 def test_a_restart_policy_that_restarts_it_is_judged_by_its_restarts(tmp_path, project, images):

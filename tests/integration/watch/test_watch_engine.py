@@ -329,6 +329,9 @@ def test_killed_stopped_and_removed_containers_come_back(
     }
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
         assert r.status == 200
+    # the first pass must end first: a new container killed within its settle window is a
+    # failed create (execute/settle.py), not drift
+    wait_for(lambda: w.passes(), what="the first pass")
 
     def back(name: str, how: Callable[[], None], what: str) -> None:
         seen = len(w.passes())
@@ -440,7 +443,8 @@ def test_a_no_op_pass_costs_the_four_observe_calls(tmp_path, project, images, do
         assert running_with(docker_client, f"{project}-b-1"), out.getvalue()
         before = engine.api_calls
         w.reconcile([Trigger("resync")])
-        assert engine.api_calls - before == 4, out.getvalue()  # containers, images, nets, vols
+        # containers, images, nets, vols; + the engine lease's create and remove (lock.py)
+        assert engine.api_calls - before == 4 + 2, out.getvalue()
         last = json.loads(out.getvalue().splitlines()[-1])
         assert last["event"] == "pass" and last["changes"] == [] and last["ok"]
 
@@ -581,6 +585,7 @@ def test_an_engine_restart_is_survived(tmp_path, project, images, docker_client,
         a_id = wait_for(lambda: running_with(docker_client, a), what="a")["id"]
         wait_for(lambda: running_with(docker_client, b), what="b")
         wait_for(lambda: healthz(port) == 200, what="healthy")
+        wait_for(lambda: w.passes(), what="the first pass (its containers settled)")
 
         proxy.stop()  # the "daemon" goes away...
         w.wait_record("engine", lambda r: r["level"] == "warning")
