@@ -535,7 +535,7 @@ def test_depends_on_healthy_waits_and_a_failed_dependency_skips_its_dependents(
     result = cli("apply", str(spec), "-p", project, "--wait-timeout", "20")
     assert result.code == 1, result
     # a create is done only once a container with a healthcheck is healthy (issue 16): `bad`
-    # fails its own create and is removed; its dependents are skipped
+    # fails its own create and is kept, stopped, for its logs; its dependents are skipped
     assert f"failed: container.bad[1] ({project}-bad-1)" in result.err
     assert f"{project}-bad-1 is unhealthy" in result.err
     assert "Apply failed" in result.out
@@ -544,8 +544,9 @@ def test_depends_on_healthy_waits_and_a_failed_dependency_skips_its_dependents(
     ), result.out
 
     st = states(docker_client, project)
-    for key in ("top", "mid", "bad"):
+    for key in ("top", "mid"):
         assert f"{project}-{key}-1" not in st, key
+    assert st[f"{project}-bad-1"] == "exited"
     for key in ("db", "app", "solo"):
         assert st[f"{project}-{key}-1"] == "running", key
 
