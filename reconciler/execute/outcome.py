@@ -18,6 +18,12 @@ class Status(StrEnum):
     SKIPPED = "skipped"  # a dependency failed, or the run was interrupted
 
 
+class Cause(StrEnum):
+    """Why a change failed, when something reads it (watch's crash-loop policy)."""
+
+    EXITED_AFTER_START = "exited-after-start"  # the new container died in its settle window
+
+
 @dataclass(frozen=True)
 class Result:
     """A handler's answer for one change."""
@@ -34,6 +40,21 @@ class Outcome:
     message: str = ""
     seconds: float = 0.0
     container_id: str | None = None
+    cause: Cause | None = None  # a FAILED change's typed cause, if known
+    container_exit: int | None = None  # with EXITED_AFTER_START: the container's exit code
+
+    @classmethod
+    def failed(cls, change: Change, exc: BaseException, seconds: float) -> Outcome:
+        """A FAILED outcome for `exc`, with the typed cause of the first ChangeFailed in its
+        chain that has one (a rollback re-raises the settle failure `from` it)."""
+        found: BaseException | None = exc
+        while found is not None and not (isinstance(found, ChangeFailed) and found.cause):
+            found = found.__cause__
+        if not isinstance(found, ChangeFailed):
+            return cls(change, Status.FAILED, str(exc), seconds)
+        return cls(
+            change, Status.FAILED, str(exc), seconds, None, found.cause, found.container_exit
+        )
 
     @property
     def address(self) -> str:
@@ -51,6 +72,20 @@ class Outcome:
 
 class ChangeFailed(ReconcilerError):
     """One change failed; the message says what and what was restored."""
+
+    cause: Cause | None = None
+    container_exit: int | None = None  # not `exit_code`: that is the CLI's (ReconcilerError)
+
+
+class ExitedAfterStart(ChangeFailed):
+    """The new container exited (or its restart policy restarted it) within its settle window
+    after the start (raised by execute/settle.py): for watch, a start and a quick exit."""
+
+    cause = Cause.EXITED_AFTER_START
+
+    def __init__(self, message: str, exit_code: int | None) -> None:
+        super().__init__(message)
+        self.container_exit = exit_code
 
 
 def summarise(outcomes: list[Outcome]) -> dict[str, int]:

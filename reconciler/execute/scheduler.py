@@ -150,7 +150,7 @@ class Executor:
                 raise EngineError(f"no handler for {change.target.kind} changes")
             result: Result = handler.run(change, self.ctx)
         except ReconcilerError as exc:
-            return Outcome(change, Status.FAILED, str(exc), time.monotonic() - started)
+            return Outcome.failed(change, exc, time.monotonic() - started)
         except Exception as exc:  # a bug or an unexpected SDK error: report, never crash the run
             message = f"unexpected {type(exc).__name__}: {exc}"
             return Outcome(change, Status.FAILED, message, time.monotonic() - started)

@@ -15,7 +15,7 @@ import time
 
 from reconciler.errors import NotFound, ReconcilerError
 from reconciler.execute.context import RunContext
-from reconciler.execute.outcome import ChangeFailed
+from reconciler.execute.outcome import ChangeFailed, ExitedAfterStart
 
 LOG_LINES = 5
 POLL_S = 0.1
@@ -35,17 +35,18 @@ def settle(cid: str, what: str, healthcheck: bool, ctx: RunContext) -> None:
         if status in ("exited", "dead"):
             if code == 0 and not restarts and not healthcheck:
                 return  # a one-shot container that completed
-            raise ChangeFailed(
-                _failure(f"{what} exited with code {code} after its start", cid, ctx)
+            raise ExitedAfterStart(
+                _failure(f"{what} exited with code {code} after its start", cid, ctx), code
             )
         if restarts or status == "restarting":
-            raise ChangeFailed(
+            raise ExitedAfterStart(
                 _failure(
                     f"{what} was restarted {max(restarts, 1)} time(s) by its restart policy "
                     f"(last exit code {code})",
                     cid,
                     ctx,
-                )
+                ),
+                code,
             )
         if healthcheck:
             health = info.get("health")

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from reconciler.execute.outcome import Outcome, Status
+from reconciler.execute.outcome import Cause, Outcome, Status
 from reconciler.model.plan import Action, Change, ContainerIntent, Plan, Reason
 from reconciler.model.state import ObservedContainer, State
 from reconciler.watch.backoff import exponential_delay
@@ -207,10 +207,14 @@ class CrashLoopPolicy:
         forget the containers the plan no longer has."""
         for o in outcomes:
             change = o.change
-            # a START or CREATE that failed to settle (execute/settle.py) did start the
-            # container, which then died: it counts, or a crash loop would never be held back
+            # a START or CREATE whose new container exited in its settle window
+            # (execute/settle.py: Cause.EXITED_AFTER_START; the container is kept, stopped) did
+            # start it, and it died: it counts, or a crash loop would never be held back. Other
+            # failures (a taken port, a missing image) started nothing. A failed REPLACE left
+            # the old container running; the loop's pass-failure backoff spaces its retries.
             ran = o.status is Status.DONE or (
-                o.status is Status.FAILED and change.action in (Action.START, Action.CREATE)
+                o.cause is Cause.EXITED_AFTER_START
+                and change.action in (Action.START, Action.CREATE)
             )
             if change.target.kind == "container":
                 if ran and change.action is Action.START:
