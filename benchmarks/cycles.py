@@ -52,6 +52,8 @@ class Context:
     workers: int = 8
     project_network: bool = True
     proxy: CountingProxy | None = None
+    # "compose": reconciler reads the very docker-compose.yml docker-compose runs (issue 13)
+    reconciler_input: str = "spec"
 
 
 def _expect_running(ctx: Context, label: str, project: str, n: int, step: str) -> None:
@@ -104,13 +106,21 @@ def reconciler_cycle(ctx: Context, n: int, record: Record, count_api: bool = Fal
     project = ctx.cleanup.add("reconciler", unique_project(n))
     folder = ctx.workdir / project
     folder.mkdir()
-    spec = folder / "spec.yaml"
-    cli = reconciler_command()
+    from_compose = ctx.reconciler_input == "compose"
+    spec = folder / ("docker-compose.yml" if from_compose else "spec.yaml")
+    cli = [*reconciler_command()]
     first = workload.keys(n)[0]
     watch = _progress(ctx, RECONCILER_PROJECT_LABEL, project)
 
     def write(revisions: dict[str, int] | None = None) -> None:
-        spec.write_text(workload.reconciler_spec(project, n, ctx.image, revisions, ctx.init))
+        if from_compose:
+            text = workload.compose_file(n, ctx.image, revisions, ctx.init, ctx.project_network)
+        else:
+            text = workload.reconciler_spec(project, n, ctx.image, revisions, ctx.init)
+        spec.write_text(text)
+
+    if from_compose:  # the Compose file names no project: both tools get it with -p
+        cli = [*cli, "-p", project]
 
     write()
     record(

@@ -61,6 +61,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--watch-size", type=int, default=50, help="containers under watch (50)")
     p.add_argument("--no-watch", action="store_true", help="skip the watch measurements")
     p.add_argument("--workers", type=int, default=8, help="threads of the engine-limit script")
+    p.add_argument(
+        "--reconciler-input",
+        choices=("spec", "compose"),
+        default="spec",
+        help="what reconciler reads: its own spec, or the docker-compose.yml compose runs",
+    )
     p.add_argument("--image", default=None, help=f"image to run (default {DEFAULT_IMAGE})")
     p.add_argument("--out", default="docs/benchmarks.md", help="report path (docs/benchmarks.md)")
     p.add_argument("--note", action="append", default=[], help="a note quoted in the report")
@@ -214,6 +220,7 @@ def run_all(
             workers=args.workers,
             project_network=project_network,
             proxy=proxy,
+            reconciler_input=args.reconciler_input,
         )
         log("warm-up (not measured): one cycle per tool on 2 containers")
         ignore = lambda _metric, _sample: None  # noqa: E731
