@@ -11,10 +11,9 @@ import hashlib
 import io
 import os
 import stat
-import tarfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from reconciler.buildctx.context import (
     build_inputs,
@@ -31,6 +30,9 @@ from reconciler.buildctx.dockerignore import DOCKERIGNORE
 from reconciler.buildctx.stages import analyse
 from reconciler.model.build import BuildSource
 from reconciler.model.spec import BuildSpec
+
+if TYPE_CHECKING:
+    import tarfile
 
 __all__ = ["Archive", "BuildSource", "LabelsFn", "write_archive"]
 
@@ -76,6 +78,8 @@ def write_archive(build: BuildSpec, out: IO[bytes], labels: LabelsFn | None = No
         text = f.read()
     rel_df = dockerfile_in_context(build)
     files: list[tuple[str, int, str]] = []
+    import tarfile  # stdlib, lazy: a no-op plan hashes contexts but writes no tar (issue 14)
+
     ignore: tuple[tarfile.TarInfo, bytes] | None = None
     with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for entry in walk(build.context, rel_df or build.dockerfile):
@@ -145,6 +149,8 @@ def write_archive(build: BuildSpec, out: IO[bytes], labels: LabelsFn | None = No
 def _add_bytes(
     tar: tarfile.TarFile, name: str, data: bytes, info: tarfile.TarInfo | None = None
 ) -> None:
+    import tarfile  # stdlib, lazy (see write_archive)
+
     info = info or tarfile.TarInfo(name)
     info.size = len(data)
     if info.mode == tarfile.TarInfo().mode:

@@ -23,15 +23,17 @@ import contextlib
 import os
 import re
 import shutil
-import subprocess
 import threading
 from collections.abc import Mapping
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from reconciler.engine.client import EngineClient
 from reconciler.engine.port import ProgressFn
 from reconciler.errors import ImageError
 from reconciler.model.spec import BuildSpec
+
+if TYPE_CHECKING:
+    import subprocess
 
 MIN_API = (1, 39)  # Docker 18.09: BuildKit in the engine
 FIRST_WITHOUT_BUILTIN = 23  # CLIs from 23 on need the buildx plugin for BuildKit
@@ -58,6 +60,8 @@ def _candidates() -> list[str]:
 
 
 def _run(argv: list[str], env: Mapping[str, str]) -> tuple[int, str]:
+    import subprocess  # stdlib, lazy: only a build runs a CLI (issue 14)
+
     try:
         done = subprocess.run(
             argv,
@@ -153,6 +157,8 @@ class BuildkitOps(EngineClient):
         argv += _options(build, labels, no_cache)
         argv.append("-")
         log = PlainLog()
+        import subprocess  # stdlib, lazy (see _run)
+
         try:
             proc = subprocess.Popen(
                 argv,

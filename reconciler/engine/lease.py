@@ -12,7 +12,6 @@ container is never started. `LeaseOps` is composed into `engine.Engine` (adapter
 from __future__ import annotations
 
 import io
-import tarfile
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,6 +22,8 @@ LEASE_IMAGE = "reconciler-lock:1"
 
 
 def _empty_tar() -> bytes:
+    import tarfile  # stdlib, lazy: only a lease's first use needs it (issue 14)
+
     buf = io.BytesIO()
     tarfile.open(fileobj=buf, mode="w").close()
     return buf.getvalue()

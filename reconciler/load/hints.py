@@ -7,7 +7,6 @@ messages (load/schema_messages.py), the normalisers (load/normalize/*) and load/
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -61,6 +60,8 @@ def compose_hint(path: PathT, key: str) -> str | None:
 
 def suggest(word: str, choices: Iterable[str]) -> str | None:
     """The choice `word` was probably meant to be (a close spelling or its Compose name)."""
+    import difflib  # stdlib, lazy: only an invalid spec's message needs it (issue 14)
+
     choices = list(choices)
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     if close:
