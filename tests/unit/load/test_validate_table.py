@@ -53,7 +53,7 @@ CASES = [
         "bad-project-name",
         "version: 1\nproject: Shop_1\n",
         [
-            "spec.yaml:2:10: project: invalid value 'Shop_1': a project name uses lowercase letters, digits, - and _, starting with a letter or digit",
+            "spec.yaml:2:10: project: invalid value 'Shop_1': a project name uses lowercase letters, digits, - and _, starting with a letter or digit, at most 63 characters",
         ],
     ),
     case(
@@ -337,6 +337,15 @@ CASES = [
         H + 'containers:\n  web:\n    image: busybox:1\n    replicas: 3\n    ports: ["8080:80"]\n',
         [
             'spec.yaml:7:13: containers.web.ports[0]: replicas is 3 but the host port 8080 is a single port: every replica would publish it (give a range of 3 ports like "8080-8082", or omit the host port)',
+        ],
+    ),
+    case(
+        "project-too-long",  # found by the fault suite: a 3 MiB project name was accepted
+        "version: 1\nproject: " + "a" * 64 + "\n",
+        [
+            "spec.yaml:2:10: project: invalid value '" + "a" * 64 + "': a project name uses "
+            "lowercase letters, digits, - and _, starting with a letter or digit, at most 63 "
+            "characters",
         ],
     ),
     case(
