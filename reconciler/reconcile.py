@@ -115,20 +115,43 @@ def apply_pass(
     on_plan: Callable[[Plan], None] | None = None,
     adjust: AdjustFn | None = None,
 ) -> PassResult:
-    """Plan and execute once, under the project's lock. Plan errors raise PlanError before
-    any action. `adjust(plan, state) -> plan` may hold changes back before execution (watch
-    turns the START of a crash-looping container into UNCHANGED); the planner stays pure."""
+    """Plan and execute once. Plan errors raise PlanError before any action. `adjust(plan,
+    state) -> plan` may hold changes back before execution (watch turns the START of a
+    crash-looping container into UNCHANGED); the planner stays pure.
+
+    Reading needs no lock: a plan with nothing to change (the common no-op) ends without
+    taking the project's lease, so it writes nothing to the engine and needs no Docker SDK.
+    A plan with changes takes the lease and plans again under it, so what runs is decided on
+    the state no other process is changing."""
+    result, state = make_plan(spec, engine, plan_options)
+    if result.errors:
+        raise PlanError(list(result.errors))
+    if not result.has_changes:
+        return _run(spec, engine, result, state, exec_options, on_event, on_plan, adjust)
     with project_lock(spec.project, engine):
         result, state = make_plan(spec, engine, plan_options)
-        if result.errors:
+        return _run(spec, engine, result, state, exec_options, on_event, on_plan, adjust)
+
+
+def _run(
+    spec: Spec,
+    engine: Any,
+    result: Plan,
+    state: State,
+    exec_options: ExecOptions,
+    on_event: EventFn | None,
+    on_plan: Callable[[Plan], None] | None,
+    adjust: AdjustFn | None,
+) -> PassResult:
+    if result.errors:
+        raise PlanError(list(result.errors))
+    if adjust is not None:
+        result = adjust(result, state)
+        if result.errors:  # e.g. plan/select.py: a name not in the spec
             raise PlanError(list(result.errors))
-        if adjust is not None:
-            result = adjust(result, state)
-            if result.errors:  # e.g. plan/select.py: a name not in the spec
-                raise PlanError(list(result.errors))
-        if on_plan is not None:
-            on_plan(result)
-        outcomes = Executor(engine, spec.project, exec_options, on_event, spec).run(result)
+    if on_plan is not None:
+        on_plan(result)
+    outcomes = Executor(engine, spec.project, exec_options, on_event, spec).run(result)
     return PassResult(result, tuple(outcomes))
 
 
