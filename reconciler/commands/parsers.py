@@ -30,7 +30,6 @@ def add_spec_arg(p: argparse.ArgumentParser, short_file: bool = True) -> None:
     add_file_args(p, short_file)
 
 
-
 def add_output_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "-o",
@@ -169,8 +168,8 @@ def apply(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = _project_command(sub, "apply", help="converge the engine to the spec (one pass)")
     add_adopt_arg(p)
     p.add_argument("-V", "--renew-anon-volumes", action="store_true", help=RENEW_HELP)
-    add_pass_args(p)
     add_names_arg(p, "only these containers and what they need (default all)")
+    add_pass_args(p)
     p.add_argument("-v", "--verbose", action="store_true", help="show full pull and build logs")
     return p
 

@@ -320,10 +320,10 @@ class EngineClient:
             project=project,
             containers=tuple(sorted(owned, key=lambda c: (c.key, c.replica, c.name))),
             foreign_names=foreign,
-            compose_containers=tuple(sorted(compose, key=lambda c: (c.key, c.replica, c.name))),
             foreign_ports=foreign_ports(
                 raw_containers, lambda labels: owned_or_adopted(labels, project)
             ),
+            compose_containers=tuple(sorted(compose, key=lambda c: (c.key, c.replica, c.name))),
             image_users={k: tuple(sorted(v)) for k, v in users.items()},
             images=images,
             project_images=tuple(sorted(project_images, key=lambda i: i.id)),

@@ -323,8 +323,8 @@ class EnginePort(
     NetworksPort,
     VolumesPort,
     StreamsPort,
-    LeasesPort,
     ServicesPort,
+    LeasesPort,
     Protocol,
 ):
     """Everything the rest of the code calls on an engine."""

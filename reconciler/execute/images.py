@@ -38,7 +38,7 @@ from reconciler.model.labels import (
     encode_manifest,
     ownership_labels,
 )
-from reconciler.model.plan import Action, Change, ImageRemovalIntent
+from reconciler.model.plan import Action, Change, ImageIntent, ImageRemovalIntent
 from reconciler.model.spec import Spec
 from reconciler.model.state import normalise_reference
 from reconciler.plan.image_removals import names_text
@@ -134,7 +134,15 @@ class ImageActions:
                 ):
                     return Result(Status.UNCHANGED, "base image ID unchanged; nothing to rebuild")
             archive.seek(0)
-            image_id, note = run_build(self.engine, archive, ref, build, written, progress)
+            image_id, note = run_build(
+                self.engine,
+                archive,
+                ref,
+                build,
+                written,
+                progress,
+                no_cache=change.intent_as(ImageIntent).no_cache,
+            )
         return Result(message=f"built {short_id(image_id)}" + (f" {note}" if note else ""))
 
     def _base_ids(

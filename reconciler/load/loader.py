@@ -73,12 +73,12 @@ def check_document(
     """(Spec, []) when valid, else (None, every problem sorted)."""
     environ = os.environ if environ is None else environ
     variables, problems = dotenv_variables(doc)
+    problems = [*doc.problems, *problems]
     variables.update(environ)
     data, interp_problems, interpolated, failed = interpolate_document(doc, variables)
     problems.extend(interp_problems)
     data = coerce_interpolated(data, interpolated)
     reported: set[PathT] = set(failed)
-    problems = [*doc.problems, *problems]
 
     for path, problem in yaml_traps(doc, data):
         problems.append(problem)

@@ -96,7 +96,6 @@ class State:
     # and volumes a container names without declaring them (used as they are).
     other_networks: Mapping[str, ObservedNetwork] = field(default_factory=dict)
     other_volumes: Mapping[str, ObservedVolume] = field(default_factory=dict)
-
     swarm: SwarmState | None = None  # target swarm: services, tasks, nodes (model/swarm.py)
 
     def image_id(self, reference: str) -> str | None:

@@ -42,12 +42,13 @@ from reconciler.model.swarm import ObservedService, SwarmState
 
 T = TypeVar("T")
 
-MUTATING = ("create", "start", "stop", "remove", "rename")
-
 
 def _base(name: str) -> str:
     """`<name>` of a hooks-pending `<name>--hooks-<token>`; any other name as it is."""
     return name.split(labels_mod.HOOKS_MARK, 1)[0]
+
+
+MUTATING = ("create", "start", "stop", "remove", "rename")
 
 
 @dataclass

@@ -32,7 +32,7 @@ _MOUNT_WORDS = ("ro", "rw", "z", "Z", "nocopy", *PROPAGATIONS)
 
 
 def _is_options(text: str) -> bool:
-    """"ro", "rw,z", "Z", "nocopy", "ro,rshared": the options of a short-form mount."""
+    """ "ro", "rw,z", "Z", "nocopy", "ro,rshared": the options of a short-form mount."""
     words = text.split(",")
     modes = [w for w in words if w in VOLUME_MODES]
     unique = len(set(words)) == len(words)

@@ -112,8 +112,8 @@ class Normalizer(Fields):
             containers=containers,
             networks=networks,
             volumes=volumes,
-            target=target if target in ("engine", "swarm") else "engine",
-            registry=registry if isinstance(registry, str) else None,
             secrets=files["secrets"],
             configs=files["configs"],
+            target=target if target in ("engine", "swarm") else "engine",
+            registry=registry if isinstance(registry, str) else None,
         )
