@@ -57,6 +57,11 @@ ensure_engine() {
   ensure_packages
   if ! command -v dockerd >/dev/null 2>&1; then die "dockerd not found after install"; fi
   [ "$(id -u)" = 0 ] || die "no Docker engine answers and starting dockerd needs root"
+  # A Swarm manager made by swarm-setup.sh listens on an address of its own bridge: the
+  # bridge must exist before dockerd starts, or the manager comes up in an error state.
+  if [ -x "$here/swarm-setup.sh" ] || [ -f "$here/swarm-setup.sh" ]; then
+    bash "$here/swarm-setup.sh" bridge || say "could not create the Swarm bridge (Swarm tests will say why)"
+  fi
   say "starting dockerd (log: $run_dir/dockerd.log)"
   setsid nohup dockerd >"$run_dir/dockerd.log" 2>&1 < /dev/null &
   echo $! >"$run_dir/dockerd.pid"

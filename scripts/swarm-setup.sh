@@ -70,6 +70,7 @@ wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND... : poll with a deadline
 need_root() { [ "$(id -u)" = 0 ] || die "$1 needs root"; }
 swarm_field() { docker_cli info --format "{{.Swarm.$1}}" 2>/dev/null; }
 worker_swarm_field() { wdocker info --format "{{.Swarm.$1}}" 2>/dev/null; }
+swarm_inactive() { [ "$(swarm_field LocalNodeState)" = inactive ]; }
 pid_alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 # ---------------------------------------------------------------------------------------------
@@ -105,6 +106,25 @@ ensure_manager() {
       say "initialised a Swarm: manager advertises $host_addr:2377"
       ;;
     active) ;;
+    error|pending)
+      # dockerd came up before the bridge holding our advertise address existed (a machine
+      # whose network was reset, or a dockerd started without engine-setup.sh): the manager
+      # cannot listen. Only for a Swarm of ours (its error names our address): leave it and
+      # initialise it again; its services were test objects of earlier runs.
+      local err; err=$(swarm_field Error)
+      case "$err" in
+        *"$host_addr"*)
+          say "the Swarm cannot listen on $host_addr (the bridge was missing at dockerd start); re-initialising it"
+          docker_cli swarm leave --force >/dev/null 2>&1 || true
+          wait_for 30 "leaving the broken Swarm" swarm_inactive \
+            || die "the engine did not leave its broken Swarm (state $(swarm_field LocalNodeState))"
+          docker_cli swarm init --advertise-addr "$host_addr" --listen-addr "$host_addr:2377" >/dev/null
+          : >"$state_dir/created-swarm"
+          say "initialised a Swarm again: manager advertises $host_addr:2377"
+          ;;
+        *) die "the engine's Swarm state is '$state' (error: $err); resolve it by hand" ;;
+      esac
+      ;;
     *) die "the engine's Swarm state is '$state' (error: $(swarm_field Error)); resolve it by hand" ;;
   esac
   control=$(swarm_field ControlAvailable)
@@ -544,10 +564,11 @@ check() {
 
 case "${1:-}" in
   manager) ensure_manager ;;
+  bridge) need_root bridge; ensure_bridge ;;   # engine-setup.sh: before it starts dockerd
   worker) ensure_worker ;;
   teardown-worker) teardown_worker ;;
   teardown-manager) teardown_manager ;;
   status) status ;;
   check) check ;;
-  *) printf 'usage: %s manager|worker|check|status|teardown-worker|teardown-manager\n' "$0" >&2; exit 64 ;;
+  *) printf 'usage: %s manager|bridge|worker|check|status|teardown-worker|teardown-manager\n' "$0" >&2; exit 64 ;;
 esac
