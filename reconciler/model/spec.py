@@ -367,21 +367,27 @@ def container_config(
         "stop_timeout": container.stop_timeout,
         **({"init": True} if container.init else {}),  # absent when off: older hashes hold
         "hostname": container.hostname,
-        "networks": sorted(
-            (
-                {
-                    "network": n.network,
-                    "name": spec.network(n.network).name,
-                    # reachable by its key on every network it joins, like a Compose service
-                    "aliases": sorted({*n.aliases, container.key}),
-                    **{k: v for k in ("ipv4_address", "ipv6_address") if (v := getattr(n, k))},
-                }
-                for n in spec.attachments(container)
-            ),
-            key=lambda n: n["network"],
-        ),
+        "networks": attachments_config(spec, container, addresses=True),
         **co.options_config(spec, container, container_name),  # Compose's fields, when set
     }
+
+
+def attachments_config(spec: Spec, container: ContainerSpec, addresses: bool = False) -> list:
+    """The networks a container (or service) joins, as hashed: reachable by its key on every
+    network like a Compose service; fixed addresses only where the target has them."""
+    keys = ("ipv4_address", "ipv6_address") if addresses else ()
+    return sorted(
+        (
+            {
+                "network": n.network,
+                "name": spec.network(n.network).name,
+                "aliases": sorted({*n.aliases, container.key}),
+                **{k: v for k in keys if (v := getattr(n, k))},
+            }
+            for n in spec.attachments(container)
+        ),
+        key=lambda n: n["network"],
+    )
 
 
 def _mount_config(spec: Spec, mount: Mount) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.model.spec import ContainerSpec, Spec, UpdatePolicy
+from reconciler.model.spec import ContainerSpec, Spec, UpdatePolicy, attachments_config
 
 # Swarm's terminal update states (UpdateStatus.State)
 UPDATE_DONE = "completed"
@@ -161,15 +161,5 @@ def service_config(spec: Spec, container: ContainerSpec, image_id: str | None) -
             "monitor": policy.monitor,
             "parallelism": policy.parallelism,
         },
-        "networks": sorted(
-            (
-                {
-                    "network": n.network,
-                    "name": spec.network(n.network).name,
-                    "aliases": sorted({*n.aliases, container.key}),
-                }
-                for n in spec.attachments(container)
-            ),
-            key=lambda n: n["network"],
-        ),
+        "networks": attachments_config(spec, container),
     }
