@@ -150,9 +150,10 @@ def test_pull_always_replaces_exactly_the_containers_of_a_changed_image(
     again = apply_ok(spec, project, "-o", "json")
     assert {n: cid(docker_client, n) for n in names} == after  # no phantom replacement
     statuses = {e["address"]: e["event"] for e in again.events() if e.get("address")}
-    assert statuses["image.app"] == "unchanged"  # pulled, same ID
-    assert statuses["image.tool"] == "unchanged"  # conditional commit skipped
-    assert statuses["container.a[1]"] == "unchanged"
+    # the registry's digest is the local image's: nothing is pulled, committed or replaced
+    # (issue 15: `policy: always` compares digests at plan time); were the registry out of
+    # reach, the pull would run and find the same ID: `unchanged`
+    assert all(s == "unchanged" for s in statuses.values()), statuses
 
     # destroy --images: the own image goes, the pulled reference is untagged
     destroyed = cli("destroy", str(spec), "-p", project, "--images")
