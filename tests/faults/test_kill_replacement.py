@@ -56,8 +56,10 @@ def _reached(point: str, client, project: str):
 
     def check() -> bool:
         if point == "before-stop":
-            held = client.containers.list(all=True, filters={"name": f"reconciler-lock-{project}"})
-            return bool(held)
+            # the low-level list: containers.list() inspects each one it found, and the lease
+            # may be gone by then (404) — seen once in a fresh-clone CI run
+            lease = {"name": f"reconciler-lock-{project}"}
+            return bool(client.api.containers(all=True, filters=lease))
         found = _containers(client, project)
         aside = [c for c in found if "--old-" in c.name]
         new = [c for c in found if c.name != name and "--old-" not in c.name]
