@@ -7,8 +7,6 @@ and exit codes through; `logs` prefixes and follows. No host port is published."
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import selectors
@@ -23,6 +21,7 @@ from pathlib import Path
 import docker.errors
 import pytest
 
+from tests.clirun import cli
 from tests.integration.conftest import cleanup_project
 
 pytestmark = pytest.mark.integration
@@ -32,19 +31,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVE = "trap 'exit 0' TERM; sleep 100000 & wait"  # PID 1 that stops at once on SIGTERM
 # a line every 0.2 s ($$ is a literal $ in a spec)
 TALK = "trap 'exit 0' TERM; i=0; while true; do echo tick $$i; i=$$((i+1)); sleep 0.2 & wait; done"
-
-
-def cli(*args: str) -> tuple[int, str, str]:
-    """The CLI in this process: (exit code, stdout, stderr)."""
-    from reconciler.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(list(args))
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-    return code, out.getvalue(), err.getvalue()
 
 
 def write(path: Path, text: str) -> str:

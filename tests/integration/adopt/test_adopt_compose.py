@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.clirun import cli as run
+from tests.clirun import cli as run
 from tests.integration.conftest import cleanup_project
 
 pytestmark = pytest.mark.integration

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.engine import buildkit
-from tests.integration.clirun import cli
+from tests.clirun import cli
 
 pytestmark = pytest.mark.integration
 

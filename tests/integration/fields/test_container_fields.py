@@ -8,28 +8,15 @@ by the engine, no remote log driver."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import zlib
 from pathlib import Path
 
 import pytest
 
+from tests.clirun import cli
 from tests.polling import wait_for
 
 pytestmark = pytest.mark.integration
-
-
-def cli(*args: str) -> tuple[int, str, str]:
-    from reconciler.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(list(args))
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-    return code, out.getvalue(), err.getvalue()
 
 
 SPEC = """\

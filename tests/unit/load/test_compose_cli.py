@@ -4,24 +4,12 @@ located errors; convert writes spec v1."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 from pathlib import Path
 
 import pytest
 
-from reconciler.cli import main
+from tests.clirun import cli as run
 from tests.unit.load.test_compose_table import FIXTURES
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(list(args))
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-    return code, out.getvalue(), err.getvalue()
 
 
 def test_validate_finds_the_compose_file(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,7 +1,7 @@
 """Run the reconciler CLI in-process for integration tests: `cli(*args) -> (code, out, err)`.
 
-Used by tests/integration/build and tests/integration/adopt (older modules keep their own
-copies with richer result objects)."""
+Used by unit and integration tests alike (test_apply.py keeps its own, with a richer result
+object)."""
 
 from __future__ import annotations
 
