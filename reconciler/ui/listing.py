@@ -13,6 +13,7 @@ from reconciler.model.ids import short_id
 from reconciler.model.labels import LABEL_KIND, LABEL_NAME, LABEL_REFERENCE
 from reconciler.model.state import ObservedImage, State
 from reconciler.ui.output import console
+from reconciler.ui.status import observed_row
 
 
 def ps_rows(state: State) -> list[dict[str, Any]]:
@@ -37,21 +38,7 @@ def ps_rows(state: State) -> list[dict[str, Any]]:
 def label_rows(state: State) -> list[dict[str, Any]]:
     """status's container rows without a spec: what exists, by its labels; whether it is up to
     date cannot be known (None)."""
-    return [
-        {
-            "container": oc.name,
-            "key": oc.key,
-            "replica": oc.replica,
-            "state": oc.status,
-            "health": oc.health,
-            "exit_code": oc.exit_code,
-            "image": oc.image,
-            "ports": list(oc.ports),
-            "up_to_date": None,
-            "pending": None,
-        }
-        for oc in state.containers
-    ]
+    return [{**observed_row(oc), "up_to_date": None, "pending": None} for oc in state.containers]
 
 
 def print_ps(rows: list[dict[str, Any]], color: bool) -> None:

@@ -11,10 +11,24 @@ from reconciler.model.ids import short_id
 from reconciler.model.labels import LABEL_KIND, LABEL_NAME
 from reconciler.model.plan import Action, Plan, Reason
 from reconciler.model.spec import Spec
-from reconciler.model.state import State
+from reconciler.model.state import ObservedContainer, State
 from reconciler.ui.output import console
 
 # --- containers and images -------------------------------------------------------------------
+
+
+def observed_row(oc: ObservedContainer) -> dict[str, Any]:
+    """What status shows of an existing container, before whether it is up to date."""
+    return {
+        "container": oc.name,
+        "key": oc.key,
+        "replica": oc.replica,
+        "state": oc.status,
+        "health": oc.health,
+        "exit_code": oc.exit_code,
+        "image": oc.image,
+        "ports": list(oc.ports),
+    }
 
 
 def container_rows(spec: Spec, state: State, plan: Plan) -> list[dict[str, Any]]:
@@ -28,14 +42,7 @@ def container_rows(spec: Spec, state: State, plan: Plan) -> list[dict[str, Any]]
             pending, action = f"{change.name}: {change.reason}", change.name
         out.append(
             {
-                "container": oc.name,
-                "key": oc.key,
-                "replica": oc.replica,
-                "state": oc.status,
-                "health": oc.health,
-                "exit_code": oc.exit_code,
-                "image": oc.image,
-                "ports": list(oc.ports),
+                **observed_row(oc),
                 "up_to_date": pending is None,
                 "pending": pending,
                 "action": action,  # the pending action's name (the short form of pending)
