@@ -68,22 +68,20 @@ def seconds(text: str) -> float:
 
 def non_negative_int(text: str) -> int:
     """argparse type for a count that may be 0 (`logs -n 0`), never negative."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, not {text!r}")
-    return value
+    return _whole_number(text, 0)
 
 
 def positive_int(text: str) -> int:
+    return _whole_number(text, 1)
+
+
+def _whole_number(text: str, minimum: int) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, not {text!r}")
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"expected a number >= {minimum}, not {text!r}")
     return value
 
 
