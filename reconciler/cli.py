@@ -25,6 +25,9 @@ EXIT_ERROR = 1
 EXIT_CHANGES = 2
 NO_COLOR_HELP = "no colours even on a terminal (also NO_COLOR)"
 EXIT_USAGE = 64  # argparse itself uses 2; usage errors are remapped so 2 means "changes"
+# Commands whose first engine read is observe outside any lock: engine/readahead.py sends
+# its GETs before the command module is imported.
+READ_AHEAD = frozenset({"apply", "plan", "status"})
 
 
 class _Parser(argparse.ArgumentParser):
@@ -103,6 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not name:
         parser.print_help()
         return EXIT_OK
+    ahead = import_module("reconciler.engine.readahead") if name in READ_AHEAD else None
+    if ahead is not None:  # the engine answers while the command and the spec load
+        ahead.start()
     try:
         command = import_module(f"reconciler.commands.{name}")  # only the command that runs
         return int(command.run(args))
@@ -114,3 +120,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_ERROR
+    finally:
+        if ahead is not None:  # not taken: the command stopped before it read the engine
+            ahead.discard()

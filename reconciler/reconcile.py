@@ -11,12 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from reconciler.buildctx.context import build_sources
 from reconciler.errors import EngineError, NotFound, PlanError
 from reconciler.execute.context import EventFn, ExecOptions
 from reconciler.execute.outcome import Outcome, Status
-from reconciler.execute.scheduler import Executor
 from reconciler.lock import project_lock
+from reconciler.model.build import BuildSource
 from reconciler.model.plan import Action, Change, Plan
 from reconciler.model.registry import RemoteDigest
 from reconciler.model.spec import Spec
@@ -56,6 +55,16 @@ def make_plan(spec: Spec, engine: Any, options: PlanOptions = PlanOptions()) -> 
         warned = tuple(p.render() for p in spec.warnings)
         result = replace(result, warnings=(*warned, *result.warnings))
     return annotate(result, engine), state
+
+
+def build_sources(spec: Spec) -> dict[str, BuildSource]:
+    """Each built image's context digest (buildctx/context.py, cached by stat). A spec
+    without builds needs none of the build-context code: it is imported only for builds."""
+    if not any(image.build is not None for image in spec.images.values()):
+        return {}
+    from reconciler.buildctx.context import build_sources as read  # lazy seam: builds only
+
+    return read(spec)
 
 
 def observe(engine: Any, project: str, swarm: bool = False) -> State:
@@ -151,8 +160,24 @@ def _run(
             raise PlanError(list(result.errors))
     if on_plan is not None:
         on_plan(result)
-    outcomes = Executor(engine, spec.project, exec_options, on_event, spec).run(result)
-    return PassResult(result, tuple(outcomes))
+    return PassResult(result, _execute(result, engine, spec.project, exec_options, on_event, spec))
+
+
+def _execute(
+    result: Plan,
+    engine: Any,
+    project: str,
+    exec_options: ExecOptions,
+    on_event: EventFn | None,
+    spec: Spec | None,
+) -> tuple[Outcome, ...]:
+    """The executor's outcomes. A plan with nothing to do (the common no-op) needs no
+    executor: the scheduler, its handlers and thread pool are imported only for real work."""
+    if not result.has_changes:
+        return tuple(Outcome.unchanged(change) for change in result.changes)
+    from reconciler.execute.scheduler import Executor  # lazy seam: only when there is work
+
+    return tuple(Executor(engine, project, exec_options, on_event, spec).run(result))
 
 
 def destroy_options(spec: Spec, volumes: bool = False, images: bool = False) -> DestroyOptions:
@@ -199,5 +224,5 @@ def destroy_project(
         result = plan_destroy(project, observe(engine, project, swarm), options)
         if on_plan is not None:
             on_plan(result)
-        outcomes = Executor(engine, project, exec_options, on_event, spec).run(result)
-    return PassResult(result, tuple(outcomes))
+        outcomes = _execute(result, engine, project, exec_options, on_event, spec)
+    return PassResult(result, outcomes)

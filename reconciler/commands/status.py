@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import argparse
 
-from reconciler.buildctx.context import build_sources
 from reconciler.commands.common import connect, load_or_project
 from reconciler.commands.images import spec_references
 from reconciler.model.state import State
 from reconciler.plan.planner import plan
-from reconciler.reconcile import observe, registry_digests
+from reconciler.reconcile import build_sources, observe, registry_digests
 from reconciler.ui.listing import (
     held_for_others,
     image_list_rows,

@@ -25,6 +25,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Self
 
+from reconciler.engine import readahead
 from reconciler.engine.compose_observed import compose_observed
 from reconciler.engine.endpoint import Endpoint, keep_tls_verify, resolve, sdk_kwargs
 from reconciler.engine.errormap import (
@@ -77,6 +78,7 @@ class EngineClient:
         self._raw = raw
         self._endpoint = endpoint or Endpoint(host=address)
         self._version = api_version
+        self._read_ahead: tuple[Any, ...] | None = None  # observe's lists, read at start-up
         self._max_pool_size = max_pool_size
         self.address = address
         self._calls = 0
@@ -97,6 +99,18 @@ class EngineClient:
         address = endpoint.host
         socket_path = endpoint.unix_socket
         if socket_path is not None:
+            answers = readahead.take(socket_path, timeout) if base_url is None else None
+            if answers is not None:  # cli.py started it: the ping and lists are read
+                client = cls(
+                    None,
+                    address,
+                    raw=answers.raw,
+                    endpoint=endpoint,
+                    api_version=answers.version,
+                    max_pool_size=max_pool_size,
+                )
+                client._read_ahead = answers.lists
+                return client
             raw = UnixHTTP(socket_path, timeout=timeout)
             try:
                 version = str(raw.get_json("/version")["ApiVersion"])
@@ -254,13 +268,15 @@ class EngineClient:
         """Read the project's containers, every local image (for reference -> id), the project's
         images, networks and volumes: a constant number of list calls, no per-object inspect."""
         with self._translate(f"observe project {project}"):
-            if self._raw is not None:  # the same requests as the SDK calls below
-                raw_containers = self._raw_get(
-                    "/containers/json", {"limit": -1, "all": 1, "size": 0, "trunc_cmd": 0}
+            lists, self._read_ahead = self._read_ahead, None
+            if lists is not None:  # read ahead at start-up (readahead.py), taken once
+                for _ in lists:
+                    self._count()
+                raw_containers, raw_images, raw_networks, raw_volumes = lists
+            elif self._raw is not None:  # the same requests as the SDK calls below
+                raw_containers, raw_images, raw_networks, raw_volumes = (
+                    self._raw_get(path, params) for path, params in readahead.OBSERVE_LISTS
                 )
-                raw_images = self._raw_get("/images/json", {"only_ids": 0, "all": 0})
-                raw_networks = self._raw_get("/networks")
-                raw_volumes = self._raw_get("/volumes")
             else:
                 raw_containers = self._api.containers(all=True)
                 raw_images = self._api.images()

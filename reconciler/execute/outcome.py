@@ -44,6 +44,11 @@ class Outcome:
     container_exit: int | None = None  # with EXITED_AFTER_START: the container's exit code
 
     @classmethod
+    def unchanged(cls, change: Change) -> Outcome:
+        """The outcome of a change that has nothing to do (never run by a handler)."""
+        return cls(change, Status.UNCHANGED, change.reason)
+
+    @classmethod
     def failed(cls, change: Change, exc: BaseException, seconds: float) -> Outcome:
         """A FAILED outcome for `exc`, with the typed cause of the first ChangeFailed in its
         chain that has one (a rollback re-raises the settle failure `from` it)."""

@@ -99,7 +99,7 @@ class Executor:
     def _early_outcome(self, change: Change, deps: list[Outcome]) -> Outcome | None:
         """The outcome of a change that is not run: unchanged, skipped or interrupted."""
         if change.action is Action.UNCHANGED:  # nothing to skip
-            return Outcome(change, Status.UNCHANGED, change.reason)
+            return Outcome.unchanged(change)
         failed = [o.address for o in deps if o.status in (Status.FAILED, Status.SKIPPED)]
         if failed:
             message = "dependency failed: " + ", ".join(sorted(set(failed)))

@@ -5,7 +5,8 @@ Without SPEC or -f, the current folder's `reconciler.yaml`, else `compose.yaml`,
 `compose.yml`, `docker-compose.yaml` or `docker-compose.yml` (as `docker compose` looks), or
 COMPOSE_FILE. A Compose file found that way or given as SPEC brings its override file
 (`compose.override.yaml`, `docker-compose.override.yml`) along; `-f` files are taken as given,
-merged in order. Called by commands/common.py, commands/validate.py, commands/convert.py and
+merged in order. The Compose reader is imported only for Compose input (a lazy seam: a spec
+v1 read never loads it). Called by commands/common.py, commands/validate.py, commands/convert.py and
 watch/specsource.py.
 """
 
@@ -19,7 +20,6 @@ from pathlib import Path
 
 from reconciler.errors import Problem, SpecError
 from reconciler.load.compose.files import COMPOSE_FILES, SPEC_FILE, default_file
-from reconciler.load.compose.loader import ComposeOptions, load_compose
 from reconciler.load.loader import load_spec
 from reconciler.model.spec import Spec
 
@@ -98,6 +98,8 @@ def load_inputs(inputs: Inputs, environ: Mapping[str, str]) -> tuple[Spec, list[
             )
         spec = load_spec(inputs.files[0], environ, inputs.project, inputs.target)
         return spec, [Path(os.path.abspath(os.path.expanduser(inputs.files[0])))]
+    from reconciler.load.compose.loader import ComposeOptions, load_compose  # lazy seam
+
     options = ComposeOptions(
         project=inputs.project,
         env_files=list(inputs.env_files),
