@@ -31,6 +31,8 @@ AdjustFn = Callable[[Plan, State], Plan]
 
 @dataclass(frozen=True)
 class PassResult:
+    """The plan one pass ran and its outcomes: returned by `apply_pass` and `destroy_pass`."""
+
     plan: Plan
     outcomes: tuple[Outcome, ...]
 

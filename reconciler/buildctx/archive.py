@@ -52,6 +52,8 @@ class _HashingReader:
 
 @dataclass(frozen=True)
 class Archive:
+    """What `write_archive` wrote: execute/images.py and execute/builder.py build from it."""
+
     source: BuildSource  # of the bytes written
     dockerfile: str  # the Dockerfile's name inside the archive
     api_labels: Mapping[str, str]  # labels still to pass to the build API (see write_archive)

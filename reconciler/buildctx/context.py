@@ -41,6 +41,9 @@ _LOCK = threading.Lock()
 
 @dataclass(frozen=True)
 class Entry:
+    """One entry a build sends, yielded by `walk()`: read by `context_files` and
+    buildctx.archive."""
+
     relpath: str
     path: str  # absolute
     st: os.stat_result

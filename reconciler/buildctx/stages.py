@@ -27,6 +27,8 @@ _FROM_OPTION = re.compile(r"(?:^|,)from=([^,\s]+)")
 
 @dataclass(frozen=True)
 class Instruction:
+    """One Dockerfile instruction with its line span, from `instructions()`; read by `stages()`."""
+
     word: str  # upper case
     rest: str
     first: int  # 0-based line index of its first line
@@ -36,6 +38,8 @@ class Instruction:
 
 @dataclass
 class Stage:
+    """One FROM stage, from `stages()`; `analyse()` follows its base and refs to what it needs."""
+
     index: int
     name: str | None
     base: str  # substituted

@@ -54,7 +54,7 @@ class ContainerOps(VolumeOps):
         volume_names: Mapping[str, str] | None = None,
         network_names: Mapping[str, str] | None = None,
     ) -> str:
-        """Create (not start) a container from a normalised config (spec.container_config):
+        """Create (not start) a container from a normalised config (model/config.container_config):
         name, image, command, entrypoint, env, ports, volumes, workdir, user, restart,
         healthcheck, labels (config labels + `labels`), stop_timeout, hostname, networks.
         `carry_volumes` maps target path -> existing anonymous volume name to reuse.

@@ -1,5 +1,5 @@
 """Engine API fields for the container fields shared with Compose (issue 13): pure
-translations of a normalised config (model/spec.container_config; keys present only when set)
+translations of a normalised config (model/config.container_config; keys present only when set)
 into the POST /containers/create body, and of a network config into create options.
 
 Called by engine/translate.container_create_body (`add_options`), engine/containers.py

@@ -26,6 +26,8 @@ HEREDOC_API = (1, 42)  # Docker 23: the built-in Dockerfile frontend parses here
 
 @dataclass(frozen=True)
 class Choice:
+    """The builder `choose()` picks for a build, and the note `run_build` says in the result."""
+
     buildkit: bool
     note: str = ""  # said in the result: why the classic builder, what was not applied
 

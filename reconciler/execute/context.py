@@ -20,6 +20,9 @@ ProgressFn = Callable[[dict[str, Any]], None]
 
 @dataclass(frozen=True)
 class ExecOptions:
+    """How the executor runs a plan: set by the commands and watch, read by the scheduler and
+    its handlers."""
+
     parallel: int = 8
     wait_timeout: float = 120.0  # deadline for health / dependency conditions
     settle: float = 1.0  # seconds a new container (no healthcheck) must stay up (settle.py)
@@ -31,6 +34,8 @@ class ExecOptions:
 
 @dataclass
 class RunContext:
+    """What every handler gets for one run: made once per run by the scheduler."""
+
     engine: Any  # an engine.port.EnginePort
     project: str
     spec: Spec | None

@@ -35,6 +35,9 @@ class Result:
 
 @dataclass
 class Outcome:
+    """How one change ended: made by the scheduler (from a handler's `Result`), read by
+    reconcile.py, watch and the printers."""
+
     change: Change
     status: Status
     message: str = ""

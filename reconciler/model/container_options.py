@@ -2,7 +2,7 @@
 configs, devices, ulimits, logging, deploy resources, network IPAM.
 
 Inert frozen values, referenced by model/spec.py (ContainerSpec, NetworkSpec, Spec); built by
-load/normalize/ (spec v1) and load/compose/ (Compose files); read by model/spec.container_config
+load/normalize/ (spec v1) and load/compose/ (Compose files); read by model/config.container_config
 (the config hash) and engine/translate.py (the create body). Sizes are bytes, CPU counts floats.
 """
 
@@ -145,7 +145,7 @@ class Ipam:
 
 
 def options_config(spec: Any, container: Any, container_name: Any) -> dict[str, Any]:
-    """The part of model/spec.container_config for the fields above (`spec` is a Spec,
+    """The part of model/config.container_config for the fields above (`spec` is a Spec,
     `container` a ContainerSpec, `container_name` model/spec.container_name, for the engine
     name of `service:KEY`: passed in, as this module cannot import spec). Only fields that are set
     appear, so the hash of a container that uses none of them is what it was before;
@@ -205,7 +205,7 @@ def _network_mode(spec: Any, mode: str | None, container_name: Any) -> str | Non
 
 
 def network_options(network: Any) -> dict[str, Any]:
-    """The part of model/spec.network_config for ipam, driver_opts, enable_ipv6 (when set)."""
+    """The part of model/config.network_config for ipam, driver_opts, enable_ipv6 (when set)."""
     out: dict[str, Any] = {}
     if network.ipam is not None:
         out["ipam"] = network.ipam.to_dict()

@@ -116,6 +116,8 @@ class Target:
 
 @dataclass(frozen=True)
 class ContainerIntent:
+    """What the container handler (execute/containers.py) needs beyond before/after."""
+
     start: bool = True  # state running (False: created or kept stopped)
     hooks: tuple[tuple[str, ...], ...] = ()  # exec hooks, run after start
     healthcheck: bool = False  # a replacement waits for health before the old one goes
@@ -137,6 +139,9 @@ class ImageIntent:
 
 @dataclass(frozen=True)
 class ImageRemovalIntent:
+    """What removing an image needs (plan/image_removals.py -> execute/images.py): which
+    image, and whether only to untag it."""
+
     image_id: str
     reference: str | None = None  # the tag it was made under (io.reconciler.reference)
     untag: str | None = None  # only untag this reference (a pulled image), never force
@@ -145,6 +150,8 @@ class ImageRemovalIntent:
 
 @dataclass(frozen=True)
 class NetworkIntent:
+    """A network replacement's intent (plan/networks.py): the ID of the network it recreates."""
+
     id: str  # the existing network's ID
 
 
@@ -167,6 +174,8 @@ IntentT = TypeVar(
 
 @dataclass(frozen=True)
 class FieldDiff:
+    """One changed field of a change (plan/diff.py): rendered by ui/render.py, and in the JSON."""
+
     path: str  # e.g. env.FOO, ports[0], image_id
     before: Any
     after: Any
@@ -180,6 +189,8 @@ class FieldDiff:
 
 @dataclass(frozen=True)
 class Change:
+    """One action on one target, with why and before/after: made by plan/, run by execute/."""
+
     action: Action
     target: Target
     reason: str
@@ -229,6 +240,8 @@ class Change:
 
 @dataclass(frozen=True)
 class Plan:
+    """Every change of one pass, in execution order, with the problems that forbid applying it."""
+
     project: str
     changes: tuple[Change, ...] = ()  # every target, UNCHANGED included, in execution order
     warnings: tuple[str, ...] = ()

@@ -9,5 +9,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class RemoteDigest:
+    """One reference's answer: made by reconcile.registry_digests, read by plan/pull_always.py."""
+
     digest: str | None = None  # "sha256:...": what the registry has under the reference now
     error: str | None = None  # the registry could not be reached (the image counts unchanged)

@@ -1,8 +1,8 @@
 """The desired state: frozen, typed, normalised values built from a validated spec document.
 
 `loader.load_spec()` builds a `Spec`; the planner reads it; nothing here does I/O. This module
-also owns the ownership-label names, container naming and the config hash, so that the
-planner and the executor agree on what "unchanged" means.
+also owns container naming; what each resource's config hash covers is model/config.py's, so
+that the planner and the executor agree on what "unchanged" means.
 """
 
 from __future__ import annotations
@@ -107,12 +107,16 @@ class Healthcheck:
 
 @dataclass(frozen=True)
 class RestartPolicy:
+    """A container's `restart:` policy (Docker's names; model/swarm.py maps it for services)."""
+
     name: str = "no"  # no | always | on-failure | unless-stopped
     max_retries: int = 0  # only with on-failure
 
 
 @dataclass(frozen=True)
 class Dependency:
+    """One `depends_on:` entry: the planner orders changes by it, the executor waits on it."""
+
     target: str  # a containers key
     condition: str = "started"  # started | healthy | completed
     restart: bool = False  # restart this container when the target is replaced (Compose)
@@ -121,6 +125,8 @@ class Dependency:
 
 @dataclass(frozen=True)
 class NetworkAttachment:
+    """One network a container joins: a `networks:` entry, or the default (`Spec.attachments`)."""
+
     network: str  # a networks key (or the project's default network)
     aliases: tuple[str, ...] = ()
     ipv4_address: str | None = None  # a fixed address inside the network's subnet
@@ -204,6 +210,8 @@ class ContainerSpec:
 
 @dataclass(frozen=True)
 class BuildSpec:
+    """An image's `build:` entry: the planner hashes its context, the executor builds it."""
+
     context: str  # absolute path
     dockerfile: str = "Dockerfile"  # relative to context
     args: Mapping[str, str] = field(default_factory=dict)
@@ -221,6 +229,8 @@ class BuildSpec:
 
 @dataclass(frozen=True)
 class CommitChanges:
+    """A commit's `changes:`: the config the committed image gets (translate.commit_config)."""
+
     cmd: tuple[str, ...] | None = None
     entrypoint: tuple[str, ...] | None = None
     env: Mapping[str, str] = field(default_factory=dict)
@@ -232,6 +242,8 @@ class CommitChanges:
 
 @dataclass(frozen=True)
 class CommitSpec:
+    """An image's `commit:` entry: `run` steps in a container of `base`, committed as the image."""
+
     base: str  # an images key or a reference
     run: tuple[str, ...]  # shell commands, run in order
     changes: CommitChanges = CommitChanges()
@@ -253,6 +265,8 @@ class ImageSpec:
 
 @dataclass(frozen=True)
 class NetworkSpec:
+    """One `networks:` entry, or the project's default network (`Spec.network`)."""
+
     key: str
     name: str  # engine name: "<project>_<key>" unless external (then the key or `name`)
     driver: str = "bridge"
@@ -269,6 +283,8 @@ class NetworkSpec:
 
 @dataclass(frozen=True)
 class VolumeSpec:
+    """One `volumes:` entry, or an undeclared volume a container names (plan/resources.py)."""
+
     key: str
     name: str  # engine name: "<project>_<key>" unless external
     driver: str = "local"
@@ -280,6 +296,8 @@ class VolumeSpec:
 
 @dataclass(frozen=True)
 class Spec:
+    """The whole desired state of one project: made by `loader.load_spec()`, read by the planner."""
+
     project: str
     path: str  # absolute path of the spec file
     version: int = 1
@@ -333,88 +351,3 @@ def container_name(project: str, container: ContainerSpec, replica: int) -> str:
     if container.name:
         return container.name
     return replica_name(project, container.key, replica)
-
-
-# --- config hash ---------------------------------------------------------------------------------
-
-
-def container_config(
-    spec: Spec, container: ContainerSpec, replica: int, image_id: str | None
-) -> dict[str, Any]:
-    """The normalised config of one replica: everything that, when changed, means a new
-    container. Replicas, depends_on and state are left out (design.md). Order-insensitive
-    collections are sorted so that reordering them in the spec changes nothing."""
-    return {
-        "name": container_name(spec.project, container, replica),
-        "image": spec.image_reference(container.image),
-        "image_id": image_id,
-        "command": list(container.command) if container.command is not None else None,
-        "entrypoint": list(container.entrypoint) if container.entrypoint is not None else None,
-        "env": dict(sorted(container.env.items())),
-        "ports": sorted(
-            (p.for_replica(replica) for p in container.ports),
-            key=lambda p: (p["container_port"], p["protocol"], p["host_ip"], p["host_port"] or 0),
-        ),
-        "volumes": sorted(
-            (_mount_config(spec, m) for m in container.volumes), key=lambda m: m["target"]
-        ),
-        "workdir": container.workdir,
-        "user": container.user,
-        "restart": {"name": container.restart.name, "max_retries": container.restart.max_retries},
-        "healthcheck": container.healthcheck.to_dict() if container.healthcheck else None,
-        "labels": dict(sorted(container.labels.items())),
-        "exec": [list(step) for step in container.exec],
-        "stop_timeout": container.stop_timeout,
-        **({"init": True} if container.init else {}),  # absent when off: older hashes hold
-        "hostname": container.hostname,
-        "networks": attachments_config(spec, container, addresses=True),
-        **co.options_config(spec, container, container_name),  # Compose's fields, when set
-    }
-
-
-def attachments_config(spec: Spec, container: ContainerSpec, addresses: bool = False) -> list:
-    """The networks a container (or service) joins, as hashed: reachable by its key on every
-    network like a Compose service; fixed addresses only where the target has them."""
-    keys = ("ipv4_address", "ipv6_address") if addresses else ()
-    return sorted(
-        (
-            {
-                "network": n.network,
-                "name": spec.network(n.network).name,
-                "aliases": sorted({*n.aliases, container.key}),
-                **{k: v for k in keys if (v := getattr(n, k))},
-            }
-            for n in spec.attachments(container)
-        ),
-        key=lambda n: n["network"],
-    )
-
-
-def _mount_config(spec: Spec, mount: Mount) -> dict[str, Any]:
-    out = mount.to_dict()
-    if mount.kind == "volume" and mount.source:
-        out["name"] = spec.volume_name(mount.source)  # engine name: a rename means a new mount
-    return out
-
-
-def network_config(network: NetworkSpec) -> dict[str, Any]:
-    """Everything that, when changed, means the network must be recreated."""
-    return {
-        "name": network.name,
-        "driver": network.driver,
-        "internal": network.internal,
-        "labels": dict(sorted(network.labels.items())),
-        "subnet": network.subnet,
-        **({"attachable": True} if network.attachable else {}),  # absent when off: hashes hold
-        **co.network_options(network),  # ipam, driver_opts, enable_ipv6 when set (issue 13)
-    }
-
-
-def volume_config(volume: VolumeSpec) -> dict[str, Any]:
-    """Everything that defines a named volume (a change cannot be applied without losing data)."""
-    return {
-        "name": volume.name,
-        "driver": volume.driver,
-        "driver_opts": dict(sorted(volume.driver_opts.items())),
-        "labels": dict(sorted(volume.labels.items())),
-    }

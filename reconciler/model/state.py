@@ -14,6 +14,8 @@ from reconciler.model.swarm import SwarmState
 
 @dataclass(frozen=True)
 class ObservedContainer:
+    """One container as the engine lists it: the project's own, or one Compose created."""
+
     id: str
     name: str
     project: str
@@ -42,6 +44,8 @@ class ObservedContainer:
 
 @dataclass(frozen=True)
 class ObservedImage:
+    """One image as the engine lists it: by tag in `State.images`, or labelled with the project."""
+
     id: str
     tags: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
@@ -51,6 +55,8 @@ class ObservedImage:
 
 @dataclass(frozen=True)
 class ObservedNetwork:
+    """One network as the engine lists it: the project's, or another one (by name)."""
+
     id: str
     name: str
     driver: str = "bridge"
@@ -59,6 +65,8 @@ class ObservedNetwork:
 
 @dataclass(frozen=True)
 class ObservedVolume:
+    """One named volume as the engine lists it: the project's, or another one (by name)."""
+
     name: str
     driver: str = "local"
     labels: Mapping[str, str] = field(default_factory=dict)

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.model.spec import ContainerSpec, Spec, UpdatePolicy, attachments_config
+from reconciler.model.config import attachments_config
+from reconciler.model.spec import ContainerSpec, Spec, UpdatePolicy
 
 # Swarm's terminal update states (UpdateStatus.State)
 UPDATE_DONE = "completed"
@@ -22,6 +23,8 @@ UPDATE_PAUSED = ("paused", "rollback_paused")
 
 @dataclass(frozen=True)
 class ObservedTask:
+    """One task (a replica's container) of a service, made by engine/translate_swarm.py."""
+
     id: str
     service_id: str
     node_id: str = ""
@@ -40,6 +43,8 @@ class ObservedTask:
 
 @dataclass(frozen=True)
 class ObservedNode:
+    """One Swarm node (engine/translate_swarm.py); status and attach show where tasks run."""
+
     id: str
     hostname: str = ""
     role: str = ""  # manager | worker
@@ -49,6 +54,9 @@ class ObservedNode:
 
 @dataclass(frozen=True)
 class ObservedService:
+    """One service the project owns, with its tasks: made by engine/translate_swarm.py, compared
+    with the spec by plan/services.py."""
+
     id: str
     name: str
     project: str

@@ -1,7 +1,7 @@
 """plan(spec, state) -> Plan: the only place that decides what to do. Pure: no I/O.
 
 Called by the plan/apply/status commands and by watch. Containers are compared through the
-config hash label (spec.config_hash over spec.container_config, which includes the resolved
+config hash label (labels.config_hash over config.container_config, which includes the resolved
 image ID); field diffs come from the config JSON label. Crash leftovers of a replacement (a
 container renamed aside) are recovered from the labels. Images (pulls, builds, commits and
 their removal) are decided by images_plan.py.
@@ -14,9 +14,10 @@ from dataclasses import replace
 from typing import Any
 
 from reconciler.errors import Problem
+from reconciler.model.config import container_config
 from reconciler.model.labels import config_hash, hooks_pending, is_aside
 from reconciler.model.plan import Action, Change, ContainerIntent, Reason, Target
-from reconciler.model.spec import ContainerSpec, Spec, container_config, container_name
+from reconciler.model.spec import ContainerSpec, Spec, container_name
 from reconciler.model.state import ObservedContainer, State
 from reconciler.plan import adopt
 from reconciler.plan.dependents import follow_replacements

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from reconciler.errors import Problem
+from reconciler.model.config import network_config
 from reconciler.model.labels import COMPOSE_PROJECT, LABEL_CONFIG_HASH, config_hash
 from reconciler.model.plan import Action, Change, NetworkIntent, Reason, Target
-from reconciler.model.spec import Spec, network_config
+from reconciler.model.spec import Spec
 from reconciler.model.state import State
 from reconciler.plan.diff import diff_configs
 from reconciler.plan.resources import (

@@ -32,6 +32,8 @@ from reconciler.plan.resources import plan_destroy_resources
 
 @dataclass(frozen=True)
 class PlanOptions:
+    """How `plan()` treats what the spec does not name: set by apply, plan and watch."""
+
     prune: bool = True  # remove project containers whose key left the spec
     adopt_compose: bool = False  # replace the containers Compose created for the project
 
@@ -81,6 +83,9 @@ def plan(
 
 @dataclass(frozen=True)
 class DestroyOptions:
+    """What `plan_destroy()` removes besides containers and networks: set by `destroy`
+    (reconcile.destroy_options)."""
+
     volumes: bool = False  # also remove the project's named volumes
     images: bool = False  # also remove the project's images
     keep: frozenset[str] = frozenset()  # network/volume names never removed (the externals)

@@ -8,9 +8,10 @@ changed: a changed definition is a plan error, since applying it would lose the 
 from __future__ import annotations
 
 from reconciler.errors import Location, Problem
+from reconciler.model.config import volume_config
 from reconciler.model.labels import COMPOSE_PROJECT, LABEL_CONFIG_HASH, config_hash
 from reconciler.model.plan import Action, Change, Reason, Target
-from reconciler.model.spec import Spec, volume_config
+from reconciler.model.spec import Spec
 from reconciler.model.state import State
 from reconciler.plan.diff import diff_configs
 from reconciler.plan.resources import (

@@ -27,6 +27,9 @@ KILL_MEMORY_S = 120.0
 
 @dataclass
 class CrashRecord:
+    """One container's crash-loop bookkeeping, kept by `CrashBackoff` by name; the state file
+    shows it (statefile.state_record)."""
+
     address: str
     quick_exits: int = 0  # consecutive deaths within `reset` seconds of our start
     last_start: float | None = None  # monotonic time of our last successful start

@@ -40,6 +40,8 @@ HEALTH_CHECK_S = 1.0  # how often the loop checks its watcher threads
 
 @dataclass(frozen=True)
 class WatchOptions:
+    """The watch loop's settings, from commands/watch.py's flags; read by `Watcher`."""
+
     resync: float = 30.0  # seconds between backstop passes (0: none)
     debounce: float = 0.3  # trailing edge for file triggers
     event_debounce: float = 0.1  # trailing edge for engine events (rm -f = kill, die, destroy)

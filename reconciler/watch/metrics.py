@@ -21,6 +21,8 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"  # prometheus_client's
 
 @dataclass
 class Metrics:
+    """The watch loop's counters and gauges, updated under `lock`; `/metrics` renders them."""
+
     passes: int = 0
     failures: int = 0
     changes: int = 0

@@ -14,6 +14,9 @@ from reconciler.watch.triggers import Trigger
 
 @dataclass
 class PassReport:
+    """One watch pass: filled by loop.Watcher and the crash-loop policy; printed, counted in the
+    metrics and written to the state file."""
+
     number: int
     triggers: tuple[Trigger, ...]
     seconds: float = 0.0

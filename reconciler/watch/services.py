@@ -68,6 +68,8 @@ class ServiceEvents(EventFollower):
 
 @dataclass
 class _Failed:
+    """UpdateHold's record of a service update Swarm rolled back: its config, failures, retry."""
+
     config_hash: str
     failures: int
     retry_at: float

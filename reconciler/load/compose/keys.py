@@ -20,6 +20,8 @@ NOT_YET = "not supported yet"
 
 @dataclass(frozen=True)
 class Rule:
+    """One row of the table: a key pattern, honoured or refused, and how or why."""
+
     key: str  # dotted pattern, e.g. services.*.build.args
     verdict: str  # HONOURED | REFUSED
     how: str  # honoured: how it maps onto spec v1; refused: why

@@ -33,6 +33,9 @@ UNIQUE = frozenset({"ports", "volumes", "secrets", "configs"})
 
 @dataclass
 class Tree:
+    """A Compose model with its origins: built and merged by resolve.py, read by the rest of
+    load/compose (checks, translate, bindings)."""
+
     data: dict[str, Any]
     origins: dict[PathT, Origin] = field(default_factory=dict)
 

@@ -38,7 +38,7 @@ def free_port() -> int:
 
 
 def config(project: str, key: str, image: str, replica: int = 1, **fields: Any) -> dict:
-    """A normalised config as spec.container_config() builds it."""
+    """A normalised config as model/config.container_config() builds it."""
     base: dict[str, Any] = {
         "name": f"{project}-{key}-{replica}",
         "image": image,

@@ -11,7 +11,7 @@ import pytest
 from reconciler.engine.translate import container_create_body
 from reconciler.engine.translate_options import endpoint_addresses, network_create_options
 from reconciler.load.loader import load_spec
-from reconciler.model import spec as S
+from reconciler.model.config import container_config
 
 H = "version: 1\nproject: shop\n"
 
@@ -22,7 +22,7 @@ def body_of(tmp_path, lines: str, top: str = "", environ=None) -> dict:
     text += textwrap.indent(own, "    ") + ("\n  db:" + other if marker else "") + "\n"
     (tmp_path / "spec.yaml").write_text(text)
     spec = load_spec(tmp_path / "spec.yaml", environ=environ or {})
-    config = S.container_config(spec, spec.containers["web"], 1, None)
+    config = container_config(spec, spec.containers["web"], 1, None)
     body, _ = container_create_body(config, {})
     return body
 

@@ -8,12 +8,9 @@ from reconciler.errors import Conflict
 from reconciler.execute.outcome import ChangeFailed as ResourceFailed
 from reconciler.execute.registry import HANDLERS
 from reconciler.execute.scheduler import Executor
+from reconciler.model.config import network_config, volume_config
 from reconciler.model.labels import LABEL_CONFIG_HASH, LABEL_KIND, LABEL_NAME, LABEL_PROJECT
 from reconciler.model.plan import Action, Change, Plan, Target
-from reconciler.model.spec import (
-    network_config,
-    volume_config,
-)
 from tests.unit.plan.test_resources_plan import (
     DATA,
     FRONT,

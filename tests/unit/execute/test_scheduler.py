@@ -11,6 +11,7 @@ import pytest
 from reconciler.errors import Conflict, EngineError
 from reconciler.execute.context import ExecOptions
 from reconciler.execute.scheduler import Executor
+from reconciler.model.config import container_config
 from reconciler.model.labels import (
     LABEL_CONFIG,
     LABEL_CONFIG_HASH,
@@ -20,13 +21,7 @@ from reconciler.model.labels import (
     ownership_labels,
 )
 from reconciler.model.plan import Action
-from reconciler.model.spec import (
-    Dependency,
-    Mount,
-    PortBinding,
-    Spec,
-    container_config,
-)
+from reconciler.model.spec import Dependency, Mount, PortBinding, Spec
 from reconciler.plan.planner import PlanOptions, plan
 from tests.unit.fake_engine import FakeEngine
 from tests.unit.plan.test_planner import (

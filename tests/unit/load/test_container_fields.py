@@ -14,6 +14,7 @@ from reconciler.errors import SpecError
 from reconciler.load.loader import load_spec
 from reconciler.model import container_options as O
 from reconciler.model import spec as S
+from reconciler.model.config import container_config, network_config
 from reconciler.model.labels import config_hash
 
 H = "version: 1\nproject: shop\n"
@@ -425,7 +426,7 @@ def test_source_error(tmp_path, top, expected):
 
 
 def hash_of(spec: S.Spec, key: str = "web") -> str:
-    return config_hash(S.container_config(spec, spec.containers[key], 1, "sha256:abc"))
+    return config_hash(container_config(spec, spec.containers[key], 1, "sha256:abc"))
 
 
 def test_hash_unchanged_when_no_new_field_is_set():
@@ -456,7 +457,7 @@ BEFORE_ISSUE_13 = "45d33d7d644d8710236712f58bc615921382236dda90c642104c223a4afd1
 
 def test_network_config_unchanged_when_no_new_field_is_set():
     network = S.NetworkSpec(key="n", name="shop_n", subnet="10.1.0.0/24")
-    assert S.network_config(network) == {
+    assert network_config(network) == {
         "name": "shop_n",
         "driver": "bridge",
         "internal": False,
@@ -508,13 +509,13 @@ def test_secret_content_changes_the_hash_but_is_not_in_the_config(tmp_path):
     one = load(tmp_path, body, environ={"S": "first-secret"})
     two = load(tmp_path, body, environ={"S": "second-secret"})
     assert hash_of(one) != hash_of(two)
-    config = S.container_config(one, one.containers["web"], 1, None)
+    config = container_config(one, one.containers["web"], 1, None)
     assert "first-secret" not in repr(config)
 
 
 def test_service_network_mode_names_the_other_container(tmp_path):
     spec = load(tmp_path, BASE + "    network_mode: 'service:db'\n  db:\n    image: busybox:1\n")
-    config = S.container_config(spec, spec.containers["web"], 1, None)
+    config = container_config(spec, spec.containers["web"], 1, None)
     assert config["network_mode"] == "container:shop-db-1"
     assert config["networks"] == []
     assert replace(spec.containers["web"], network_mode=None).network_mode is None

@@ -9,7 +9,8 @@ import pytest
 
 from reconciler.errors import SpecError
 from reconciler.load.loader import load_spec
-from reconciler.model.spec import NetworkAttachment, container_config
+from reconciler.model.config import container_config
+from reconciler.model.spec import NetworkAttachment
 
 
 def load(tmp_path, text: str, project: str | None = None):

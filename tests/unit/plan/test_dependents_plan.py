@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import json
 
+from reconciler.model.config import container_config
 from reconciler.model.labels import canonical_json, config_hash
-from reconciler.model.spec import ContainerSpec, Dependency, Spec, container_config, container_name
+from reconciler.model.spec import ContainerSpec, Dependency, Spec, container_name
 from reconciler.model.state import ObservedContainer, ObservedImage, State
 from reconciler.plan.planner import plan
 

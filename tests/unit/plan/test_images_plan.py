@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from reconciler.model.build import BuildSource
+from reconciler.model.config import container_config
 from reconciler.model.labels import (
     LABEL_BASES,
     LABEL_MANIFEST,
@@ -28,7 +29,6 @@ from reconciler.model.spec import (
     ContainerSpec,
     ImageSpec,
     Spec,
-    container_config,
 )
 from reconciler.model.state import ObservedContainer, ObservedImage, State
 from reconciler.plan.images import commit_inputs, commit_source_hash

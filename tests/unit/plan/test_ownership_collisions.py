@@ -6,9 +6,10 @@ from __future__ import annotations
 from reconciler.errors import Location
 from reconciler.execute.registry import HANDLERS
 from reconciler.execute.scheduler import Executor
+from reconciler.model.config import network_config, volume_config
 from reconciler.model.labels import stamp
 from reconciler.model.plan import Action, Change, Target
-from reconciler.model.spec import Mount, network_config, volume_config
+from reconciler.model.spec import Mount
 from reconciler.model.state import ObservedNetwork, ObservedVolume
 from reconciler.plan.planner import DestroyOptions, PlanOptions, plan, plan_destroy
 from tests.unit.fake_engine import FakeEngine

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from reconciler.model.config import container_config
 from reconciler.model.labels import (
     aside_name,
     canonical_json,
@@ -24,7 +25,6 @@ from reconciler.model.spec import (
     PortBinding,
     RestartPolicy,
     Spec,
-    container_config,
     container_name,
 )
 from reconciler.model.state import ObservedContainer, ObservedImage, State

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from reconciler.model.config import container_config, network_config, volume_config
 from reconciler.model.labels import LABEL_PROJECT, stamp
 from reconciler.model.plan import Action, Plan
 from reconciler.model.spec import (
@@ -18,9 +19,6 @@ from reconciler.model.spec import (
     NetworkSpec,
     Spec,
     VolumeSpec,
-    container_config,
-    network_config,
-    volume_config,
 )
 from reconciler.model.state import (
     ObservedContainer,
