@@ -22,6 +22,8 @@ import os
 import time
 from collections.abc import Mapping
 
+from reconciler.cachedir import cache_dir
+
 StatKey = tuple[int, int, int, int]
 Digests = dict[str, tuple[StatKey, str]]
 
@@ -29,15 +31,6 @@ _VERSION = 1
 # A file changed this recently is not stored: a second write within the same timestamp tick
 # as the stat that keyed its digest would leave the key unchanged ("racy git").
 RACY_NS = 2_000_000_000
-
-
-def cache_dir(environ: Mapping[str, str] | None = None) -> str | None:
-    """$XDG_CACHE_HOME/reconciler or ~/.cache/reconciler; None when caching is off."""
-    env = os.environ if environ is None else environ
-    if env.get("RECONCILER_NO_CACHE"):
-        return None
-    base = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "reconciler")
 
 
 def cache_file(context: str, environ: Mapping[str, str] | None = None) -> str | None:

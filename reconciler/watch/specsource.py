@@ -14,7 +14,7 @@ from reconciler.errors import Problem, SpecError
 from reconciler.load.bounds import MAX_BYTES
 from reconciler.load.inputs import Inputs, load_inputs
 from reconciler.load.normalize.scalars import resolve_host_path
-from reconciler.load.source import parse_document
+from reconciler.load.source import document
 from reconciler.model.spec import Spec
 
 
@@ -155,7 +155,7 @@ def _env_files(text: bytes, path: Path, display: str) -> tuple[Path, ...] | None
     the file does not parse. Names with ${VAR} are skipped (their folder is the spec's anyway,
     mostly); resync catches the rest."""
     try:
-        doc = parse_document(text.decode("utf-8"), path, display)
+        doc = document(text.decode("utf-8"), path, display)
     except Exception:  # any file: the loader reports its problems, discovery just gives up
         return None
     containers = doc.data.get("containers") if isinstance(doc.data, dict) else None

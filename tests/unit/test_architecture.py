@@ -30,6 +30,7 @@ LAZY_SEAMS = {
         "reconciler.buildctx.context",  # the build contexts: only a spec with builds
     },
     "reconciler.load.inputs": {"reconciler.load.compose.loader"},  # Compose input only
+    "reconciler.load.source": {"reconciler.load.yamlparse"},  # PyYAML: a cache miss only
     # the package's names on first use: cli.py starts engine/readahead.py before the adapter
     "reconciler.engine": {"reconciler.engine.adapter", "reconciler.engine.port"},
 }

@@ -11,7 +11,8 @@ import pytest
 
 from reconciler.errors import SpecError
 from reconciler.load import bounds
-from reconciler.load.source import MAX_NODES, load_document
+from reconciler.load.bounds import MAX_NODES
+from reconciler.load.source import load_document
 
 
 def problems(tmp_path, text: str) -> list[str]:

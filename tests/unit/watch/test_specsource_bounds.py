@@ -45,7 +45,7 @@ def test_a_file_over_the_cap_is_not_read_by_the_discovery(source, monkeypatch):
     with source.path.open("wb") as f:
         f.truncate(bounds.MAX_BYTES + 10)
     parsed: list[int] = []
-    monkeypatch.setattr(specsource, "parse_document", lambda *a: parsed.append(1))
+    monkeypatch.setattr(specsource, "document", lambda *a: parsed.append(1))
     outcome, error = source.refresh()
     assert outcome == "invalid" and "larger than 4 MiB" in error.problems[0].message
     assert parsed == []
