@@ -23,7 +23,6 @@ import contextlib
 import fcntl
 import os
 import socket
-import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -52,6 +51,8 @@ class LeaseEngine(Protocol):
 
 
 def lock_dir() -> Path:
+    import tempfile  # stdlib, but not on the read path (random, bisect): only to take a lock
+
     base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
     path = Path(base) / "reconciler-locks"
     path.mkdir(parents=True, exist_ok=True)

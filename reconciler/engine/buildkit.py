@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
 import threading
 from collections.abc import Mapping
 from typing import IO, TYPE_CHECKING
@@ -124,6 +123,8 @@ class BuildkitOps(EngineClient):
         if api < MIN_API:
             return None, f"the engine's API {self.api_version} predates BuildKit (1.39)"
         candidates = _candidates()
+        import shutil  # stdlib, but not on the read path (bz2, lzma): only for a build
+
         if not candidates and shutil.which("docker") is None:
             return None, "no `docker` CLI on PATH (Debian: apt-get install docker.io)"
         reasons = []
