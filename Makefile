@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv engine swarm swarm-worker swarm-teardown bench-swarm demo test unit integration lint bench clean-demo
+.PHONY: venv engine swarm swarm-worker swarm-teardown bench-swarm bench-scale demo test unit integration lint bench clean-demo
 
 venv: $(STAMP)
 $(STAMP): pyproject.toml
@@ -56,5 +56,10 @@ bench: venv engine
 	$(BIN)/python -m benchmarks.run
 
 # target swarm: no-op apply of 50 services and an env change of one vs docker stack deploy
+# issue 14 at scale: 500 containers (docker-compose 1.29 stalls from ~200: not run), watch of 500
+bench-scale: venv engine
+	$(BIN)/python -m benchmarks.run --sizes 500 --repeat 3 --tools reconciler,limit \
+		--watch-size 500 --watch-minutes 2 --watch-samples 5 --out docs/benchmarks-scale.md
+
 bench-swarm: venv swarm
 	$(BIN)/python -m benchmarks.swarmbench

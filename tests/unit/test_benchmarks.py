@@ -377,6 +377,35 @@ def test_watch_section_and_targets():
     assert verdicts == ["met", "met"]
 
 
+def test_scale_targets_from_200_and_at_500():
+    results = _results()
+    for n, noop in (("200", 0.3), ("500", 0.6)):
+        results["sizes"][n] = {
+            "samples": {
+                "reconciler.cold": _samples(10.0),
+                "limit.cold": _samples(10.5),
+                "reconciler.destroy": _samples(6.0),
+                "limit.destroy": _samples(5.0),
+                "reconciler.noop": _samples(noop),
+            }
+        }
+    rows = {t: (m, v) for t, m, v in report.targets(results)}
+    assert rows["cold apply of 200: within 1.1× of the engine-limit script"][1] == "met"
+    assert rows["destroy of 500: within 1.1× of the engine-limit script"][1] == "**missed**"
+    assert rows["no-op apply of 500: under 0.5 s wall (median)"][1] == "**missed**"
+    assert not any("no-op apply of 200" in t for t in rows)  # the 0.5 s budget is N = 500's
+    text = report.render(results)  # sizes without compose samples render too
+    assert "| 500 |" in text
+
+
+def test_watch_at_scale_has_the_rss_and_one_second_budgets():
+    watch = {"available": True, "n": 500, "window_s": 120, "kill": [0.7, 0.8], "edit": [1.0]}
+    watch |= {"edit_reaction": [0.3], "timeouts": {}, "rss_start": 90 * 1024 * 1024}
+    rows = {t: v for t, _, v in report.targets(_results(watch=watch)) if "watch" in t}
+    assert rows["watch of 500: a killed container back in under 1 s"] == "met"
+    assert rows["watch of 500: RSS after converging under 80.0 MiB"] == "**missed**"
+
+
 def test_quick_mode_is_small():
     args = parse_args(["--quick"])
     assert (args.sizes, args.repeat, args.watch_size) == ([5], 1, 5)
@@ -385,3 +414,11 @@ def test_quick_mode_is_small():
     assert parse_args(["--sizes", "50,10"]).sizes == [10, 50]
     with pytest.raises(SystemExit):
         parse_args(["--sizes", "ten"])
+
+
+def test_tools_choose_what_runs():
+    assert parse_args([]).tools == ["reconciler", "compose", "limit"]
+    assert parse_args(["--tools", "reconciler,limit"]).tools == ["reconciler", "limit"]
+    for bad in ("compose,limit", "reconciler,podman", ""):
+        with pytest.raises(SystemExit):
+            parse_args(["--tools", bad])
