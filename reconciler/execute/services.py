@@ -100,10 +100,14 @@ def _deadline(ctx: RunContext) -> float:
 
 
 def _wait_tasks(ctx: RunContext, service_id: str, replicas: int, name: str) -> ObservedService:
-    """Until exactly `replicas` tasks run (and no other is meant to), or the deadline."""
+    """Until exactly `replicas` tasks run (and no other is meant to), or the deadline. A service
+    scaled by someone else meanwhile ends the wait: what this change asked for was done, and
+    the next pass sees the new count as drift (waiting for the old count would never end)."""
     deadline = _deadline(ctx)
     while True:
         service = _inspect(ctx, service_id, name)
+        if service.replicas != replicas:
+            return service
         wanted = [t for t in service.tasks if t.desired_state == "running"]
         if len(service.running_tasks) == replicas == len(wanted):
             return service
