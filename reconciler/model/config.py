@@ -29,11 +29,7 @@ def container_config(
     collections are sorted so that reordering them in the spec changes nothing."""
     return {
         "name": container_name(spec.project, container, replica),
-        "image": spec.image_reference(container.image),
-        "image_id": image_id,
-        "command": list(container.command) if container.command is not None else None,
-        "entrypoint": list(container.entrypoint) if container.entrypoint is not None else None,
-        "env": dict(sorted(container.env.items())),
+        **process_config(spec, container, image_id),
         "ports": sorted(
             (p.for_replica(replica) for p in container.ports),
             key=lambda p: (p["container_port"], p["protocol"], p["host_ip"], p["host_port"] or 0),
@@ -52,6 +48,18 @@ def container_config(
         "hostname": container.hostname,
         "networks": attachments_config(spec, container, addresses=True),
         **co.options_config(spec, container, container_name),  # Compose's fields, when set
+    }
+
+
+def process_config(spec: Spec, container: ContainerSpec, image_id: str | None) -> dict[str, Any]:
+    """What runs, the same for a container and a service (model/swarm.service_config): the
+    image (reference and ID), command, entrypoint and environment."""
+    return {
+        "image": spec.image_reference(container.image),
+        "image_id": image_id,
+        "command": list(container.command) if container.command is not None else None,
+        "entrypoint": list(container.entrypoint) if container.entrypoint is not None else None,
+        "env": dict(sorted(container.env.items())),
     }
 
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.model.config import attachments_config
+from reconciler.model.config import attachments_config, process_config
 from reconciler.model.spec import ContainerSpec, Spec, UpdatePolicy
 
 # Swarm's terminal update states (UpdateStatus.State)
@@ -123,11 +123,7 @@ def service_config(spec: Spec, container: ContainerSpec, image_id: str | None) -
     hc = container.healthcheck
     return {
         "name": service_name(spec.project, container.key),
-        "image": spec.image_reference(container.image),
-        "image_id": image_id,
-        "command": list(container.command) if container.command is not None else None,
-        "entrypoint": list(container.entrypoint) if container.entrypoint is not None else None,
-        "env": dict(sorted(container.env.items())),
+        **process_config(spec, container, image_id),
         "ports": sorted(
             (
                 {
