@@ -233,6 +233,11 @@ def _wait_dependencies(change: Change, ctx: RunContext) -> None:
 def wait_condition(cid: str, condition: str, what: str, ctx: RunContext) -> None:
     """Poll until the container is started/healthy/completed; fail clearly on exit, on
     unhealthy, at the deadline, or when the run is cancelled."""
+    with ctx.waiting():  # only waits and reads: the change's slot is free meanwhile
+        _wait_condition(cid, condition, what, ctx)
+
+
+def _wait_condition(cid: str, condition: str, what: str, ctx: RunContext) -> None:
     timeout = ctx.options.wait_timeout
     deadline = time.monotonic() + timeout
     while True:

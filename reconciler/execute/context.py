@@ -6,7 +6,8 @@ protocol is the contract every per-kind module (containers, images, networks, vo
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -42,8 +43,36 @@ class RunContext:
     options: ExecOptions
     emit: EventFn
     cancel: threading.Event
+    # `options.parallel` changes work on the engine at once; a change that only waits (a new
+    # container settling, a health or dependency condition) gives its slot up meanwhile
+    slots: threading.BoundedSemaphore | None = None
     _objects: dict[str, list[str]] = field(default_factory=dict)  # group -> object ids
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @contextmanager
+    def working(self) -> Iterator[None]:
+        """Hold one of the run's slots (the scheduler, around each change)."""
+        if self.slots is None:
+            yield
+            return
+        self.slots.acquire()
+        try:
+            yield
+        finally:
+            self.slots.release()
+
+    @contextmanager
+    def waiting(self) -> Iterator[None]:
+        """Inside `working()`: only waiting (and reading) meanwhile, so another change may
+        use the slot; taken back before the change goes on."""
+        if self.slots is None:
+            yield
+            return
+        self.slots.release()
+        try:
+            yield
+        finally:
+            self.slots.acquire()
 
     def record(self, group: str, object_id: str) -> None:
         """Remember an object a group has (or now has): dependents wait on these."""

@@ -4,7 +4,10 @@ Called by reconcile.py (apply, watch, destroy). Generic over kinds: each change 
 handler registered for its target's kind (registry.HANDLERS), so adding a kind never changes
 this module. A change runs once the groups it depends on finished; a failure skips its
 dependents (transitively) but not independent work. Changes a handler says `claim` names or
-ports run after that kind's `releases` (container removals before container starts).
+ports run after that kind's `releases` (container removals before container starts). At most
+`parallel` changes work at once (the run's slots, context.py); a change that only waits (a new
+container settling, a health or dependency condition) frees its slot meanwhile, so there are
+more threads than slots.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from reconciler.model.plan import Action, Change, Plan
 from reconciler.model.spec import Spec
 
 _KNOWN = (Action.UNCHANGED, Action.START, Action.STOP)  # containers that exist and stay
+# threads per slot: changes that only wait (settle, health) give their slot to others
+THREADS_PER_SLOT = 4
 
 
 class Executor:
@@ -39,7 +44,10 @@ class Executor:
         self.handlers = HANDLERS if handlers is None else handlers
         # set on Ctrl-C (or by the caller): waits end, replacements roll back
         self._cancel = self.options.cancel or threading.Event()
-        self.ctx = RunContext(engine, project, spec, self.options, self.emit, self._cancel)
+        slots = threading.BoundedSemaphore(max(1, self.options.parallel))
+        self.ctx = RunContext(
+            engine, project, spec, self.options, self.emit, self._cancel, slots=slots
+        )
 
     def run(self, plan: Plan) -> list[Outcome]:
         changes = list(plan.changes)
@@ -57,7 +65,8 @@ class Executor:
         outcomes: dict[int, Outcome] = {}
         pending = set(range(len(changes)))
         running: dict[Future[Outcome], int] = {}
-        with ThreadPoolExecutor(max_workers=max(1, self.options.parallel)) as pool:
+        threads = max(1, self.options.parallel) * THREADS_PER_SLOT
+        with ThreadPoolExecutor(max_workers=threads) as pool:
             while pending or running:
                 for i in sorted(pending):
                     if (deps[i] | after[i]) - set(outcomes):
@@ -134,6 +143,10 @@ class Executor:
             )
 
     def _execute(self, change: Change) -> Outcome:
+        with self.ctx.working():  # at most `parallel` changes work at once (context.py)
+            return self._run_one(change)
+
+    def _run_one(self, change: Change) -> Outcome:
         started = time.monotonic()
         self.emit(
             {
