@@ -28,14 +28,18 @@ def test_plan_warns_about_a_bare_name_that_will_be_pulled(tmp_path, project, ima
     ) in result.out, result
 
 
-def test_destroy_says_which_volumes_and_images_it_kept(tmp_path, project, images):
+def test_destroy_says_which_volumes_and_images_it_kept(tmp_path, project, images, docker_client):
+    # `destroy --images` untags what the spec pulled: a reference of this test's own, never
+    # the seeded image every other test runs (untagging it broke the rest of the suite)
+    base = f"{project}/base:1"
+    docker_client.images.get(images.base).tag(base)
     spec = write(
         tmp_path,
         f"""
         version: 1
         project: {project}
         images:
-          base: {{pull: "{images.base}", policy: never}}
+          base: {{pull: "{base}", policy: never}}
           tool:
             commit: {{from: base, run: ["touch /made"]}}
         volumes:
@@ -59,3 +63,5 @@ def test_destroy_says_which_volumes_and_images_it_kept(tmp_path, project, images
     result = cli("destroy", str(spec), "-p", project, "--volumes", "--images", "--yes")
     assert result.code == 0, result
     assert "note: kept" not in result.out, result
+    assert docker_client.images.list(name=base) == []  # the test's own reference: untagged
+    assert docker_client.images.get(images.base)  # the seeded image stays
