@@ -4,7 +4,7 @@ the new container is still up. Called by execute/containers.py after `start_cont
 With a healthcheck the container must become healthy (within the wait timeout). Without one it
 must still be running `ExecOptions.settle` seconds after its start (default 1 s) and must not
 have been restarted by its restart policy meanwhile (the engine's restart count): it is
-inspected right after the start and at the end of that window (two calls, whatever the window).
+inspected once, at the end of that window (one call, whatever the window).
 The change gives its slot up while it waits, so settling containers do not hold back others.
 A container that exited 0 (a one-shot job) is accepted. A failure says the exit code (or the
 restart count) and the last lines of the container's log, read through the port.
@@ -33,6 +33,8 @@ def settle(cid: str, what: str, healthcheck: bool, ctx: RunContext) -> None:
 def _settle(cid: str, what: str, healthcheck: bool, ctx: RunContext) -> None:
     window = ctx.options.wait_timeout if healthcheck else max(0.0, ctx.options.settle)
     deadline = time.monotonic() + window
+    if not healthcheck and ctx.cancel.wait(window):  # only the end of the window decides
+        raise ChangeFailed(f"{what}: interrupted while it settled")
     while True:
         try:
             info = ctx.engine.inspect_container(cid)
@@ -69,9 +71,7 @@ def _settle(cid: str, what: str, healthcheck: bool, ctx: RunContext) -> None:
                     _failure(f"{what} did not become healthy within {window:g} s", cid, ctx)
                 )
             return
-        # without a healthcheck only the end of the window decides: look then, not every poll
-        pause = max(0.0, deadline - now) if not healthcheck else min(POLL_S, deadline - now)
-        if ctx.cancel.wait(pause):
+        if ctx.cancel.wait(min(POLL_S, max(0.0, deadline - now))):
             raise ChangeFailed(f"{what}: interrupted while it settled")
 
 
