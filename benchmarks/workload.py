@@ -138,14 +138,23 @@ def reconciler_uses_project_network() -> bool:
     return getattr(spec, "DEFAULT_NETWORK", None) is not None
 
 
+# where the packaged schema has lived: reconciler/ (0.1), reconciler/load/ (since issue 11)
+SCHEMA_PLACES = (("reconciler", "spec.schema.json"), ("reconciler", "load/spec.schema.json"))
+
+
 def spec_supports_init() -> bool:
     """True when the reconciler spec schema has `init` on containers."""
     from importlib import resources
 
+    texts = []
+    for package, name in SCHEMA_PLACES:
+        try:
+            texts.append(resources.files(package).joinpath(name).read_text())
+        except OSError:
+            continue
     try:
-        text = resources.files("reconciler").joinpath("spec.schema.json").read_text()
-        schema = json.loads(text)
+        schema = json.loads(texts[-1])
         props = schema["properties"]["containers"]["additionalProperties"]["properties"]
-    except (OSError, KeyError, ValueError, TypeError):
+    except (IndexError, KeyError, ValueError, TypeError):
         return False
     return "init" in props
