@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -49,30 +49,16 @@ class RunContext:
     _objects: dict[str, list[str]] = field(default_factory=dict)  # group -> object ids
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    @contextmanager
-    def working(self) -> Iterator[None]:
+    def working(self) -> AbstractContextManager[None]:
         """Hold one of the run's slots (the scheduler, around each change)."""
-        if self.slots is None:
-            yield
-            return
-        self.slots.acquire()
-        try:
-            yield
-        finally:
-            self.slots.release()
+        slots = self.slots
+        return nullcontext() if slots is None else _between(slots.acquire, slots.release)
 
-    @contextmanager
-    def waiting(self) -> Iterator[None]:
+    def waiting(self) -> AbstractContextManager[None]:
         """Inside `working()`: only waiting (and reading) meanwhile, so another change may
         use the slot; taken back before the change goes on."""
-        if self.slots is None:
-            yield
-            return
-        self.slots.release()
-        try:
-            yield
-        finally:
-            self.slots.acquire()
+        slots = self.slots
+        return nullcontext() if slots is None else _between(slots.release, slots.acquire)
 
     def record(self, group: str, object_id: str) -> None:
         """Remember an object a group has (or now has): dependents wait on these."""
@@ -104,3 +90,12 @@ class Handler(Protocol):
     def claims(self, change: Change) -> bool:
         """True when the change needs names or ports: it runs after every release of its kind."""
         ...
+
+
+@contextmanager
+def _between(first: Callable[[], Any], last: Callable[[], Any]) -> Iterator[None]:
+    first()
+    try:
+        yield
+    finally:
+        last()
