@@ -1,7 +1,7 @@
 """Run the reconciler CLI in-process for integration tests: `cli(*args) -> (code, out, err)`.
 
-Used by unit and integration tests alike (test_apply.py keeps its own, with a richer result
-object)."""
+Used by unit and integration tests alike (test_apply.py and test_images.py wrap it in a
+richer result object)."""
 
 from __future__ import annotations
 

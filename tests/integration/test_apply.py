@@ -4,8 +4,6 @@ come from this file's range (24000-24999) and are published on 127.0.0.1 only.""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import itertools
 import json
 import os
@@ -26,6 +24,7 @@ import pytest
 from reconciler.engine import Engine
 from reconciler.lock import project_lock
 from reconciler.model.labels import ASIDE_MARK
+from tests.clirun import cli as run_cli
 from tests.polling import wait_for
 
 pytestmark = pytest.mark.integration
@@ -73,15 +72,8 @@ class Result:
 
 def cli(*args: str) -> Result:
     """Run the CLI in this process (fast: no interpreter start-up); stdout/stderr captured."""
-    from reconciler.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(list(args))
-        except SystemExit as exc:  # argparse usage errors
-            code = exc.code if isinstance(exc.code, int) else 1
-    return Result(subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue()))
+    code, out, err = run_cli(*args)
+    return Result(subprocess.CompletedProcess(args, code, out, err))
 
 
 def cli_process(*args: str, timeout: float = 120) -> Result:

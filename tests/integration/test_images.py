@@ -8,7 +8,6 @@ local image and container is labelled with the project or named after it and rem
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import textwrap
@@ -16,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.clirun import cli as run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -35,15 +36,7 @@ class Result:
 
 
 def cli(*args: str) -> Result:
-    from reconciler.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(list(args))
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-    return Result(code, out.getvalue(), err.getvalue())
+    return Result(*run_cli(*args))
 
 
 def write_spec(path: Path, project: str, body: str) -> Path:

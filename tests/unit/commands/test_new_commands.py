@@ -5,34 +5,23 @@ subset arguments."""
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import subprocess
 import sys
 
 import pytest
 
-from reconciler.cli import EXIT_USAGE, build_parser, main
+from reconciler.cli import EXIT_USAGE, build_parser
 from reconciler.commands.exec import DEFAULT_SHELL, split_command
 from reconciler.errors import EngineError
 from reconciler.plan.planner import DestroyOptions
 from reconciler.reconcile import destroy_project
+from tests.clirun import cli
 from tests.unit.fake_engine import FakeEngine
-
-
-def run(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(list(argv))
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_completion_lists_every_command_and_their_options(shell):
-    code, out, _ = run("completion", shell)
+    code, out, _ = cli("completion", shell)
     assert code == 0
     for word in ("apply", "destroy", "ps", "images", "restart", "pull", "build", "diff"):
         assert word in out
@@ -40,14 +29,14 @@ def test_completion_lists_every_command_and_their_options(shell):
 
 
 def test_bash_completion_is_valid_bash(tmp_path):
-    _, out, _ = run("completion", "bash")
+    _, out, _ = cli("completion", "bash")
     script = tmp_path / "reconciler.bash"
     script.write_text(out)
     subprocess.run(["bash", "-n", str(script)], check=True)
 
 
 def test_completion_of_an_unknown_shell_is_a_usage_error():
-    code, _, err = run("completion", "powershell")
+    code, _, err = cli("completion", "powershell")
     assert code == EXIT_USAGE and "invalid choice" in err
 
 
@@ -73,14 +62,14 @@ def test_exec_without_a_command_opens_a_shell():
 @pytest.mark.parametrize("command", ["status", "ps", "images", "destroy"])
 def test_label_only_commands_need_spec_or_project(command, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no default spec file here
-    code, _, err = run(command)
+    code, _, err = cli(command)
     assert code == EXIT_USAGE
     assert "-p NAME" in err
 
 
 def test_an_invalid_project_name_is_an_error_not_a_lookup(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code, _, err = run("ps", "-p", "Not Valid")
+    code, _, err = cli("ps", "-p", "Not Valid")
     assert code == 1 and "invalid project name" in err
 
 
@@ -88,7 +77,7 @@ def test_a_broken_spec_names_the_way_out(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     spec = tmp_path / "spec.yaml"
     spec.write_text("version: 1\nproject: [\n")
-    code, _, err = run("destroy", str(spec), "-p", "mine")
+    code, _, err = cli("destroy", str(spec), "-p", "mine")
     assert code == 1
     assert "reconciler destroy -p mine" in err
 
