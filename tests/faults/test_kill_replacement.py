@@ -7,6 +7,10 @@ container in force, and the volume's data is intact."""
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+
 import docker.errors
 import pytest
 
@@ -50,6 +54,26 @@ def _containers(client, project: str) -> list:
     return [c for c in found if c.name.startswith(f"{project}-web-1")]
 
 
+def _kill_on_rename(stream, project: str, proc) -> threading.Event:
+    """SIGKILL `proc` as soon as `stream` (the engine's container events, opened before `proc`
+    started) reports the project's container renamed aside; the event is set once it is sent."""
+    killed = threading.Event()
+
+    def watch() -> None:
+        try:
+            for event in stream:
+                name = event.get("Actor", {}).get("Attributes", {}).get("name", "")
+                if event.get("Action") == "rename" and name.startswith(f"{project}-web-1--old-"):
+                    os.kill(proc.pid, signal.SIGKILL)
+                    killed.set()
+                    return
+        except Exception:  # the stream closed by the test
+            return
+
+    threading.Thread(target=watch, daemon=True).start()
+    return killed
+
+
 def _reached(point: str, client, project: str):
     """A predicate: has the running apply reached `point`? (observed on the engine)"""
     name = f"{project}-web-1"
@@ -91,10 +115,21 @@ def test_kill_9_during_a_replacement_then_one_apply_converges(
         ["sh", "-c", "echo precious > /data/keep"]
     )
     spec = _write(tmp_path, project, images.base, 2)
-    proc = start("apply", spec)
-    reached = poll(_reached(point, docker_client, project), deadline_s=60, interval=0.01)
-    kill9(proc)
-    assert reached, f"the apply never reached {point}"
+    if point == "after-rename":
+        stream = docker_client.events(decode=True, filters={"type": "container", "event": "rename"})
+        proc = start("apply", spec)
+        killed = _kill_on_rename(stream, project, proc)
+        reached = killed.wait(timeout=60)
+        stream.close()
+        kill9(proc)
+        assert reached, "the apply never renamed the old container aside"
+        # killed on the rename: the old one is aside and no new one runs
+        assert _reached(point, docker_client, project)(), "the kill came after the new one started"
+    else:
+        proc = start("apply", spec)
+        reached = poll(_reached(point, docker_client, project), deadline_s=60, interval=0.01)
+        kill9(proc)
+        assert reached, f"the apply never reached {point}"
 
     code, out, err = run("apply", spec)
     assert code == 0, f"recovery apply: {out}\n{err}"
