@@ -8,11 +8,12 @@ engine.py, the only module that sees the Docker SDK's exceptions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+
+from msgspec import Struct
 
 
-@dataclass(frozen=True, order=True)
-class Location:
+class Location(Struct, frozen=True, order=True):
     """A 1-based position in a source file."""
 
     file: str
@@ -23,8 +24,7 @@ class Location:
         return f"{self.file}:{self.line}:{self.column}"
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(Struct, frozen=True):
     """One located problem in the user's input (a spec, an env file, a plan precondition)."""
 
     message: str
@@ -64,14 +64,11 @@ class ReconcilerError(Exception):
     exit_code = 1
 
 
-@dataclass
 class SpecError(ReconcilerError):
     """The spec (or a file it names) is invalid; carries every problem found, sorted."""
 
-    problems: list[Problem] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.problems = sorted(self.problems, key=Problem.sort_key)
+    def __init__(self, problems: Iterable[Problem] = ()) -> None:
+        self.problems: list[Problem] = sorted(problems, key=Problem.sort_key)
         super().__init__(self.render())
 
     def render(self) -> str:

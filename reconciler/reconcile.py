@@ -8,8 +8,10 @@ project's lock; nothing is carried over from earlier passes except what the call
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from typing import Any
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from reconciler.errors import EngineError, NotFound, PlanError
 from reconciler.execute.context import EventFn, ExecOptions
@@ -29,8 +31,7 @@ DIFF_PATHS_SHOWN = 5
 AdjustFn = Callable[[Plan, State], Plan]
 
 
-@dataclass(frozen=True)
-class PassResult:
+class PassResult(Struct, frozen=True):
     """The plan one pass ran and its outcomes: returned by `apply_pass` and `destroy_pass`."""
 
     plan: Plan

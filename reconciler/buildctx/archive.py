@@ -12,8 +12,9 @@ import io
 import os
 import stat
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
+
+from msgspec import Struct
 
 from reconciler.buildctx.context import (
     build_inputs,
@@ -50,8 +51,7 @@ class _HashingReader:
         return data
 
 
-@dataclass(frozen=True)
-class Archive:
+class Archive(Struct, frozen=True):
     """What `write_archive` wrote: execute/images.py and execute/builder.py build from it."""
 
     source: BuildSource  # of the bytes written

@@ -25,8 +25,9 @@ import os
 import stat
 import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from reconciler.buildctx import digestcache
 from reconciler.buildctx.dockerignore import effective_rules, load_rules, matches, may_reinclude
@@ -39,8 +40,7 @@ _CHUNK = 1 << 20
 _LOCK = threading.Lock()
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(Struct, frozen=True):
     """One entry a build sends, yielded by `walk()`: read by `context_files` and
     buildctx.archive."""
 

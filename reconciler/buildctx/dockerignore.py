@@ -16,13 +16,13 @@ import os
 import posixpath
 import re
 import threading
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 DOCKERIGNORE = ".dockerignore"
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(Struct, frozen=True):
     """One `.dockerignore` pattern, cleaned and compiled."""
 
     pattern: str  # cleaned, without the leading `!`

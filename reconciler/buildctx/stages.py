@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 from reconciler.buildctx.dockerfile import escape_char
 
@@ -25,8 +26,7 @@ _DIRECTIVE = re.compile(r"\s*#\s*([A-Za-z]+)\s*=\s*(\S*)\s*$")
 _FROM_OPTION = re.compile(r"(?:^|,)from=([^,\s]+)")
 
 
-@dataclass(frozen=True)
-class Instruction:
+class Instruction(Struct, frozen=True):
     """One Dockerfile instruction with its line span, from `instructions()`; read by `stages()`."""
 
     word: str  # upper case
@@ -36,8 +36,7 @@ class Instruction:
     heredoc: bool = False
 
 
-@dataclass
-class Stage:
+class Stage(Struct):
     """One FROM stage, from `stages()`; `analyse()` follows its base and refs to what it needs."""
 
     index: int
@@ -49,8 +48,7 @@ class Stage:
     heredoc_line: int | None = None  # 1-based line of the first heredoc in this stage
 
 
-@dataclass(frozen=True)
-class Analysis:
+class Analysis(Struct, frozen=True):
     """What one build (a Dockerfile + args + target) needs."""
 
     bases: tuple[str, ...]  # external images of the needed stages, in order of appearance

@@ -6,8 +6,9 @@ request), so that the planner can name them and `apply --adopt-compose` can take
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
+
+from msgspec.structs import replace
 
 from reconciler.engine.translate import observed_container
 from reconciler.model.labels import COMPOSE_NUMBER, COMPOSE_PROJECT, COMPOSE_SERVICE

@@ -11,8 +11,9 @@ a newer frontend is never fetched from a registry.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import IO, Any
+
+from msgspec import Struct
 
 from reconciler.buildctx.archive import Archive
 from reconciler.buildctx.context import dockerfile_path
@@ -24,8 +25,7 @@ from reconciler.model.spec import BuildSpec
 HEREDOC_API = (1, 42)  # Docker 23: the built-in Dockerfile frontend parses heredocs
 
 
-@dataclass(frozen=True)
-class Choice:
+class Choice(Struct, frozen=True):
     """The builder `choose()` picks for a build, and the note `run_build` says in the result."""
 
     buildkit: bool

@@ -15,8 +15,9 @@ import os
 import shlex
 import time
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
+
+from msgspec.structs import replace
 
 from reconciler.errors import NotFound, ReconcilerError
 from reconciler.execute.context import RunContext

@@ -8,8 +8,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from msgspec import Struct, field
 
 from reconciler.execute.outcome import Result
 from reconciler.model.plan import Change
@@ -19,8 +20,7 @@ EventFn = Callable[[dict[str, Any]], None]
 ProgressFn = Callable[[dict[str, Any]], None]
 
 
-@dataclass(frozen=True)
-class ExecOptions:
+class ExecOptions(Struct, frozen=True):
     """How the executor runs a plan: set by the commands and watch, read by the scheduler and
     its handlers."""
 
@@ -33,8 +33,7 @@ class ExecOptions:
     cancel: threading.Event | None = None
 
 
-@dataclass
-class RunContext:
+class RunContext(Struct):
     """What every handler gets for one run: made once per run by the scheduler."""
 
     engine: Any  # an engine.port.EnginePort

@@ -3,9 +3,10 @@ a handler's `Result`; read by reconcile.py, watch and the apply/destroy printers
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+
+from msgspec import Struct
 
 from reconciler.errors import ReconcilerError
 from reconciler.model.plan import Action, Change
@@ -24,8 +25,7 @@ class Cause(StrEnum):
     EXITED_AFTER_START = "exited-after-start"  # the new container died in its settle window
 
 
-@dataclass(frozen=True)
-class Result:
+class Result(Struct, frozen=True):
     """A handler's answer for one change."""
 
     status: Status = Status.DONE
@@ -33,8 +33,7 @@ class Result:
     object_id: str | None = None  # the container the change leaves in place, if any
 
 
-@dataclass
-class Outcome:
+class Outcome(Struct):
     """How one change ended: made by the scheduler (from a handler's `Result`), read by
     reconcile.py, watch and the printers."""
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from msgspec import Struct, field
 
 from reconciler.errors import Problem, SpecError
 from reconciler.load.compose.files import COMPOSE_FILES, SPEC_FILE, default_file
@@ -27,8 +28,7 @@ _SERVICES = re.compile(rb"^services[ \t]*:", re.MULTILINE)
 _V1 = re.compile(rb"^(containers|images)[ \t]*:", re.MULTILINE)
 
 
-@dataclass
-class Inputs:
+class Inputs(Struct):
     """The files a command reads and the options that go with Compose files."""
 
     files: list[str]

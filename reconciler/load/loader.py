@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+from msgspec.structs import replace
 
 from reconciler.errors import Problem, SpecError
 from reconciler.load.envfile import read_env_file

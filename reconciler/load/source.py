@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field
 
 from reconciler.errors import Location, Problem
 from reconciler.load import doccache
@@ -31,8 +32,7 @@ NodeRecord = tuple[int, int, str | None, str | None, str]
 _SIMPLE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
-@dataclass(frozen=True)
-class Mark:
+class Mark(Struct, frozen=True):
     """Where one value stands: its mapping key (if any), the value itself and, for scalars,
     the original text and style (None = plain, or one of ' \" | >)."""
 
@@ -47,8 +47,7 @@ class Mark:
         return self.raw is not None and not self.style
 
 
-@dataclass
-class Document:
+class Document(Struct):
     """A parsed input file: its data and where each value is written (made by yamlparse.py or
     from the cache; read by every load step that reports a located problem)."""
 

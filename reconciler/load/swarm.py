@@ -11,9 +11,10 @@ the Swarm-only fields. Nothing is silently dropped (docs/swarm.md).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from typing import Any
+
+from msgspec import structs
 
 from reconciler.errors import Problem
 from reconciler.load.normalize.fields import Fields
@@ -91,10 +92,10 @@ class _Rules(Fields):
             self.network(key, network)
         images = {key: self.image(spec, image) for key, image in spec.images.items()}
         networks = {
-            key: n if n.external else dataclasses.replace(n, driver="overlay", attachable=True)
+            key: n if n.external else structs.replace(n, driver="overlay", attachable=True)
             for key, n in spec.networks.items()
         }
-        return dataclasses.replace(spec, containers=containers, images=images, networks=networks)
+        return structs.replace(spec, containers=containers, images=images, networks=networks)
 
     def container(self, c: S.ContainerSpec) -> S.ContainerSpec:
         path: PathT = ("containers", c.key)
@@ -147,7 +148,7 @@ class _Rules(Fields):
         restart = c.restart
         if "restart" not in raw:  # Swarm's own default: restart any task that ends
             restart = S.RestartPolicy("always")
-        return dataclasses.replace(
+        return structs.replace(
             c,
             update=update,
             endpoint_mode=endpoint if isinstance(endpoint, str) else None,
@@ -191,7 +192,7 @@ class _Rules(Fields):
         written = isinstance(raw, dict) and "tag" in raw
         if not written and spec.registry:
             tag = f"{spec.registry}/{default_image_tag(spec.project, image.key)}"
-            return dataclasses.replace(image, reference=tag)
+            return structs.replace(image, reference=tag)
         if not _has_registry(image.reference):
             self.err(
                 ("images", image.key),

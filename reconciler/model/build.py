@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 
-@dataclass(frozen=True)
-class BuildSource:
+class BuildSource(Struct, frozen=True):
     """What defines a built image, computed before planning (I/O) and compared by the planner
     (pure) with the labels of the image present."""
 

@@ -9,8 +9,9 @@ load/normalize/ (spec v1) and load/compose/ (Compose files); read by model/confi
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from reconciler.errors import Location
 
@@ -19,8 +20,7 @@ LOG_DRIVERS_LOCAL = ("json-file", "local", "none", "journald", "syslog")  # docu
 NETWORK_MODES = ("bridge", "host", "none")  # plus container:NAME and service:KEY
 
 
-@dataclass(frozen=True)
-class FileSource:
+class FileSource(Struct, frozen=True):
     """One top-level `secrets:` or `configs:` entry. Exactly one of `file`, `environment`,
     `content` is set. Without Swarm it becomes a read-only bind mount of a file: the `file`
     itself, or (for `environment` and `content`) a file reconciler writes under its state
@@ -37,8 +37,7 @@ class FileSource:
     location: Location | None = None
 
 
-@dataclass(frozen=True)
-class FileUse:
+class FileUse(Struct, frozen=True):
     """A container's use of a secret or config (`secrets:` / `configs:` in a container):
     `source` is the top-level key; `target` is absolute (default /run/secrets/SOURCE for
     secrets, /SOURCE for configs). uid/gid/mode are kept for Swarm; a bind mount ignores them,
@@ -51,8 +50,7 @@ class FileUse:
     mode: int | None = None
 
 
-@dataclass(frozen=True)
-class Device:
+class Device(Struct, frozen=True):
     """`devices:` entry "HOST[:CONTAINER[:PERMISSIONS]]" (permissions a subset of rwm)."""
 
     host: str
@@ -63,8 +61,7 @@ class Device:
         return {"host": self.host, "container": self.container, "permissions": self.permissions}
 
 
-@dataclass(frozen=True)
-class Ulimit:
+class Ulimit(Struct, frozen=True):
     """`ulimits: {nofile: {soft: 1024, hard: 2048}}` or `{nproc: 512}` (soft == hard)."""
 
     name: str
@@ -72,8 +69,7 @@ class Ulimit:
     hard: int
 
 
-@dataclass(frozen=True)
-class Logging:
+class Logging(Struct, frozen=True):
     """`logging: {driver, options}`; driver None keeps the engine's default driver."""
 
     driver: str | None = None
@@ -83,8 +79,7 @@ class Logging:
         return {"driver": self.driver, "options": dict(sorted(self.options.items()))}
 
 
-@dataclass(frozen=True)
-class ResourceValues:
+class ResourceValues(Struct, frozen=True):
     """One side of `deploy.resources` (limits or reservations). Memory in bytes."""
 
     cpus: float | None = None
@@ -92,8 +87,7 @@ class ResourceValues:
     pids: int | None = None  # limits only
 
 
-@dataclass(frozen=True)
-class DeployResources:
+class DeployResources(Struct, frozen=True):
     """`deploy: {resources: {limits: {...}, reservations: {...}}}` (Compose's names). Only
     `resources` of Compose's `deploy` is honoured outside Swarm. The engine gets
     limits.cpus -> NanoCpus, limits.memory -> Memory, limits.pids -> PidsLimit,
@@ -105,8 +99,7 @@ class DeployResources:
     reservations: ResourceValues = ResourceValues()
 
 
-@dataclass(frozen=True)
-class IpamPool:
+class IpamPool(Struct, frozen=True):
     """One `ipam.config` entry."""
 
     subnet: str | None = None
@@ -125,8 +118,7 @@ class IpamPool:
         return out
 
 
-@dataclass(frozen=True)
-class Ipam:
+class Ipam(Struct, frozen=True):
     """A network's `ipam: {driver, config: [...], options}`."""
 
     driver: str | None = None  # None = "default"

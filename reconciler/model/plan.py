@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
+
+from msgspec import Struct, field
 
 from reconciler.errors import Problem
 from reconciler.model.ids import short_id
@@ -91,8 +92,7 @@ def action_name(action: Action, kind: str) -> str:
     return str(action)
 
 
-@dataclass(frozen=True, order=True)
-class Target:
+class Target(Struct, frozen=True, order=True):
     """What a change acts on. `address` is stable and unique within a plan."""
 
     kind: str  # a Kind
@@ -114,8 +114,7 @@ class Target:
 # --- typed intents: what a handler needs beyond before/after ---------------------------------
 
 
-@dataclass(frozen=True)
-class ContainerIntent:
+class ContainerIntent(Struct, frozen=True):
     """What the container handler (execute/containers.py) needs beyond before/after."""
 
     start: bool = True  # state running (False: created or kept stopped)
@@ -128,8 +127,7 @@ class ContainerIntent:
     remove_volumes: bool = False  # a removal takes the anonymous volumes along (destroy --volumes)
 
 
-@dataclass(frozen=True)
-class ImageIntent:
+class ImageIntent(Struct, frozen=True):
     """A build or commit that depends on a pending base: remade only if the base changed."""
 
     current_hash: str | None = None
@@ -137,8 +135,7 @@ class ImageIntent:
     no_cache: bool = False  # `build --no-cache`: build without the engine's layer cache
 
 
-@dataclass(frozen=True)
-class ImageRemovalIntent:
+class ImageRemovalIntent(Struct, frozen=True):
     """What removing an image needs (plan/image_removals.py -> execute/images.py): which
     image, and whether only to untag it."""
 
@@ -148,15 +145,13 @@ class ImageRemovalIntent:
     superseded: bool = False  # replaced by a new build or commit in this plan
 
 
-@dataclass(frozen=True)
-class NetworkIntent:
+class NetworkIntent(Struct, frozen=True):
     """A network replacement's intent (plan/networks.py): the ID of the network it recreates."""
 
     id: str  # the existing network's ID
 
 
-@dataclass(frozen=True)
-class ServiceIntent:
+class ServiceIntent(Struct, frozen=True):
     """target swarm: what the service handler needs beyond before/after."""
 
     service_id: str | None = None  # the existing service
@@ -172,8 +167,7 @@ IntentT = TypeVar(
 )
 
 
-@dataclass(frozen=True)
-class FieldDiff:
+class FieldDiff(Struct, frozen=True):
     """One changed field of a change (plan/diff.py): rendered by ui/render.py, and in the JSON."""
 
     path: str  # e.g. env.FOO, ports[0], image_id
@@ -187,8 +181,7 @@ class FieldDiff:
         return {"path": self.path, "before": self.before, "after": self.after}
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(Struct, frozen=True):
     """One action on one target, with why and before/after: made by plan/, run by execute/."""
 
     action: Action
@@ -238,8 +231,7 @@ class Change:
         }
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(Struct, frozen=True):
     """Every change of one pass, in execution order, with the problems that forbid applying it."""
 
     project: str

@@ -4,11 +4,10 @@ sources): its current digest, or why it could not be asked. Made by reconcile.ma
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 
-@dataclass(frozen=True)
-class RemoteDigest:
+class RemoteDigest(Struct, frozen=True):
     """One reference's answer: made by reconcile.registry_digests, read by plan/pull_always.py."""
 
     digest: str | None = None  # "sha256:...": what the registry has under the reference now

@@ -8,11 +8,13 @@ that the planner and the executor agree on what "unchanged" means.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from reconciler.errors import Location, Problem
 from reconciler.model import container_options as co
+from reconciler.model.equality import equal_except
 from reconciler.model.labels import replica_name
 
 CONTAINER_STATES = ("running", "stopped", "absent")
@@ -23,8 +25,7 @@ DEPENDENCY_CONDITIONS = ("started", "healthy", "completed")
 MAX_REPLICAS = 10000  # the schema's maximum: names and ports are expanded per replica
 
 
-@dataclass(frozen=True)
-class PortBinding:
+class PortBinding(Struct, frozen=True):
     """One published port. A host port range gives replica i the i-th port of the range."""
 
     container_port: int
@@ -34,7 +35,9 @@ class PortBinding:
     host_port_end: int | None = None  # last port of a host range (replicas), else None
     mode: str | None = None  # target swarm: ingress (default) | host; None = not written
     container_port_end: int | None = None  # a container port range "8000-8009" (no replicas)
-    location: Location | None = field(default=None, compare=False)  # where it is written
+    location: Location | None = None  # where it is written (not compared)
+
+    __eq__, __hash__ = equal_except("location")
 
     def host_port_for(self, replica: int) -> int | None:
         if self.host_port is None:
@@ -55,8 +58,7 @@ class PortBinding:
         return out
 
 
-@dataclass(frozen=True)
-class Mount:
+class Mount(Struct, frozen=True):
     """A volume mount: a named volume, a bind mount (absolute source) or an anonymous volume."""
 
     target: str
@@ -81,8 +83,7 @@ class Mount:
         return out
 
 
-@dataclass(frozen=True)
-class Healthcheck:
+class Healthcheck(Struct, frozen=True):
     """Durations are seconds (floats); the engine adapter converts to nanoseconds."""
 
     test: tuple[str, ...]  # ("CMD", ...) | ("CMD-SHELL", "cmd") | ("NONE",)
@@ -105,16 +106,14 @@ class Healthcheck:
         return out
 
 
-@dataclass(frozen=True)
-class RestartPolicy:
+class RestartPolicy(Struct, frozen=True):
     """A container's `restart:` policy (Docker's names; model/swarm.py maps it for services)."""
 
     name: str = "no"  # no | always | on-failure | unless-stopped
     max_retries: int = 0  # only with on-failure
 
 
-@dataclass(frozen=True)
-class Dependency:
+class Dependency(Struct, frozen=True):
     """One `depends_on:` entry: the planner orders changes by it, the executor waits on it."""
 
     target: str  # a containers key
@@ -123,8 +122,7 @@ class Dependency:
     required: bool = True  # False: a target that is not in the spec is ignored (with a note)
 
 
-@dataclass(frozen=True)
-class NetworkAttachment:
+class NetworkAttachment(Struct, frozen=True):
     """One network a container joins: a `networks:` entry, or the default (`Spec.attachments`)."""
 
     network: str  # a networks key (or the project's default network)
@@ -133,8 +131,7 @@ class NetworkAttachment:
     ipv6_address: str | None = None
 
 
-@dataclass(frozen=True)
-class UpdatePolicy:
+class UpdatePolicy(Struct, frozen=True):
     """target swarm: how a service rolls to a new version (`update:`); None = the default."""
 
     order: str | None = None  # start-first | stop-first; None: start-first where ports allow
@@ -143,8 +140,7 @@ class UpdatePolicy:
     parallelism: int = 1  # tasks updated at once (0: all)
 
 
-@dataclass(frozen=True)
-class ContainerSpec:
+class ContainerSpec(Struct, frozen=True):
     """One `containers:` entry after normalisation (replicas expand at plan time)."""
 
     key: str
@@ -208,8 +204,7 @@ class ContainerSpec:
     location: Location | None = None  # where the key stands in the spec file
 
 
-@dataclass(frozen=True)
-class BuildSpec:
+class BuildSpec(Struct, frozen=True):
     """An image's `build:` entry: the planner hashes its context, the executor builds it."""
 
     context: str  # absolute path
@@ -227,8 +222,7 @@ class BuildSpec:
     shm_size: int | None = None  # bytes of /dev/shm for RUN steps
 
 
-@dataclass(frozen=True)
-class CommitChanges:
+class CommitChanges(Struct, frozen=True):
     """A commit's `changes:`: the config the committed image gets (translate.commit_config)."""
 
     cmd: tuple[str, ...] | None = None
@@ -240,8 +234,7 @@ class CommitChanges:
     labels: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class CommitSpec:
+class CommitSpec(Struct, frozen=True):
     """An image's `commit:` entry: `run` steps in a container of `base`, committed as the image."""
 
     base: str  # an images key or a reference
@@ -249,8 +242,7 @@ class CommitSpec:
     changes: CommitChanges = CommitChanges()
 
 
-@dataclass(frozen=True)
-class ImageSpec:
+class ImageSpec(Struct, frozen=True):
     """One `images:` entry. `reference` is what containers run: the pulled reference, or the
     tag a build or commit produces (default `<project>/<key>:latest`)."""
 
@@ -263,8 +255,7 @@ class ImageSpec:
     location: Location | None = None
 
 
-@dataclass(frozen=True)
-class NetworkSpec:
+class NetworkSpec(Struct, frozen=True):
     """One `networks:` entry, or the project's default network (`Spec.network`)."""
 
     key: str
@@ -281,8 +272,7 @@ class NetworkSpec:
     location: Location | None = None
 
 
-@dataclass(frozen=True)
-class VolumeSpec:
+class VolumeSpec(Struct, frozen=True):
     """One `volumes:` entry, or an undeclared volume a container names (plan/resources.py)."""
 
     key: str
@@ -294,8 +284,7 @@ class VolumeSpec:
     location: Location | None = None
 
 
-@dataclass(frozen=True)
-class Spec:
+class Spec(Struct, frozen=True):
     """The whole desired state of one project: made by `loader.load_spec()`, read by the planner."""
 
     project: str
@@ -310,7 +299,9 @@ class Spec:
     target: str = "engine"  # engine | swarm (docs/swarm.md)
     registry: str | None = None  # target swarm: where built and committed images are pushed
     # located warnings from validation (the spec is valid): validate and plan show them
-    warnings: tuple[Problem, ...] = field(default=(), compare=False)
+    warnings: tuple[Problem, ...] = ()
+
+    __eq__, __hash__ = equal_except("warnings")
 
     def image_reference(self, image: str) -> str:
         """The engine reference for a container's or commit's `image`: a key or a reference."""

@@ -6,14 +6,14 @@ No SDK objects leak past engine.py; the planner reads only these.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from reconciler.model.swarm import SwarmState
 
 
-@dataclass(frozen=True)
-class ObservedContainer:
+class ObservedContainer(Struct, frozen=True):
     """One container as the engine lists it: the project's own, or one Compose created."""
 
     id: str
@@ -42,8 +42,7 @@ class ObservedContainer:
         return self.id[:12]
 
 
-@dataclass(frozen=True)
-class ObservedImage:
+class ObservedImage(Struct, frozen=True):
     """One image as the engine lists it: by tag in `State.images`, or labelled with the project."""
 
     id: str
@@ -53,8 +52,7 @@ class ObservedImage:
     digests: tuple[str, ...] = ()  # repo digests: "localhost:5000/x@sha256:..."
 
 
-@dataclass(frozen=True)
-class ObservedNetwork:
+class ObservedNetwork(Struct, frozen=True):
     """One network as the engine lists it: the project's, or another one (by name)."""
 
     id: str
@@ -63,8 +61,7 @@ class ObservedNetwork:
     labels: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class ObservedVolume:
+class ObservedVolume(Struct, frozen=True):
     """One named volume as the engine lists it: the project's, or another one (by name)."""
 
     name: str
@@ -72,8 +69,7 @@ class ObservedVolume:
     labels: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class ForeignPort:
+class ForeignPort(Struct, frozen=True):
     """A host port published by a container this project does not own (a clash for plan)."""
 
     host_ip: str  # "" or 0.0.0.0 or :: = every interface
@@ -82,8 +78,7 @@ class ForeignPort:
     container: str  # its name
 
 
-@dataclass(frozen=True)
-class State:
+class State(Struct, frozen=True):
     """Everything the planner needs about one project, read in a constant number of calls."""
 
     project: str

@@ -9,8 +9,9 @@ only, no I/O.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from reconciler.model.config import attachments_config, process_config
 from reconciler.model.spec import ContainerSpec, Spec, UpdatePolicy
@@ -21,8 +22,7 @@ UPDATE_ROLLED_BACK = "rollback_completed"
 UPDATE_PAUSED = ("paused", "rollback_paused")
 
 
-@dataclass(frozen=True)
-class ObservedTask:
+class ObservedTask(Struct, frozen=True):
     """One task (a replica's container) of a service, made by engine/translate_swarm.py."""
 
     id: str
@@ -41,8 +41,7 @@ class ObservedTask:
         return self.state == "running"
 
 
-@dataclass(frozen=True)
-class ObservedNode:
+class ObservedNode(Struct, frozen=True):
     """One Swarm node (engine/translate_swarm.py); status and attach show where tasks run."""
 
     id: str
@@ -52,8 +51,7 @@ class ObservedNode:
     address: str = ""
 
 
-@dataclass(frozen=True)
-class ObservedService:
+class ObservedService(Struct, frozen=True):
     """One service the project owns, with its tasks: made by engine/translate_swarm.py, compared
     with the spec by plan/services.py."""
 
@@ -78,8 +76,7 @@ class ObservedService:
         return tuple(t for t in self.tasks if t.running and t.desired_state == "running")
 
 
-@dataclass(frozen=True)
-class SwarmState:
+class SwarmState(Struct, frozen=True):
     """The project's services (with their tasks), the names of services it does not own, and
     the nodes."""
 

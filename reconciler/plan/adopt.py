@@ -17,8 +17,9 @@ its name (`<project>_<service>_1` for docker-compose 1.x, `<project>-<service>-1
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
+
+from msgspec.structs import replace
 
 from reconciler.model.labels import is_aside
 from reconciler.model.plan import Action, Change, ContainerIntent, Reason, Target

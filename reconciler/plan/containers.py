@@ -10,8 +10,9 @@ their removal) are decided by images_plan.py.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
+
+from msgspec.structs import replace
 
 from reconciler.errors import Problem
 from reconciler.model.config import container_config

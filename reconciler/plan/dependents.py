@@ -12,7 +12,7 @@ replacement (a pending image) does not count: whether it happens is known only w
 
 from __future__ import annotations
 
-from dataclasses import replace
+from msgspec.structs import replace
 
 from reconciler.model.plan import Action, Change, Reason
 from reconciler.model.spec import ContainerSpec, Spec

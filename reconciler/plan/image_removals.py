@@ -148,7 +148,7 @@ def names_text(names: list[str], shown: int = NAMES_SHOWN) -> str:
 
 
 def _with_deps(change: Change, more: Iterable[str]) -> Change:
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     deps = tuple(sorted(set(change.depends_on) | set(more)))
     return replace(change, depends_on=deps)

@@ -7,7 +7,7 @@ Pure; called by plan/planner.py's plan_destroy.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from msgspec.structs import replace
 
 from reconciler.model.plan import Change, ContainerIntent
 from reconciler.model.state import State

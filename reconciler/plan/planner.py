@@ -8,7 +8,8 @@ removals), in execution order, with the located problems that forbid applying.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from reconciler.errors import Problem
 from reconciler.model.build import BuildSource
@@ -30,8 +31,7 @@ from reconciler.plan.containers import destroy_containers, plan_containers
 from reconciler.plan.resources import plan_destroy_resources
 
 
-@dataclass(frozen=True)
-class PlanOptions:
+class PlanOptions(Struct, frozen=True):
     """How `plan()` treats what the spec does not name: set by apply, plan and watch."""
 
     prune: bool = True  # remove project containers whose key left the spec
@@ -81,8 +81,7 @@ def plan(
     )
 
 
-@dataclass(frozen=True)
-class DestroyOptions:
+class DestroyOptions(Struct, frozen=True):
     """What `plan_destroy()` removes besides containers and networks: set by `destroy`
     (reconcile.destroy_options)."""
 

@@ -5,7 +5,8 @@ line for a registry that cannot be reached. Pure; called by plan/images.py and p
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+
+from msgspec.structs import replace
 
 from reconciler.model.ids import short_id
 from reconciler.model.plan import Action, Change, Reason

@@ -10,7 +10,8 @@ never does anything the full plan would not do."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
+
+from msgspec.structs import replace
 
 from reconciler.errors import Problem
 from reconciler.model.plan import Action, Change, ImageIntent, Kind, Plan, Reason

@@ -12,8 +12,9 @@ containers of the project (a project moved from `target: engine`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 from typing import Any
+
+from msgspec.structs import replace
 
 from reconciler.errors import Problem
 from reconciler.model.labels import config_hash

@@ -16,8 +16,9 @@ import os
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from reconciler.ui.progress import size_text
 
@@ -37,8 +38,7 @@ def interval() -> float:
     return value if value > 0 else INTERVAL
 
 
-@dataclass
-class Work:
+class Work(Struct):
     """What is known about one pull, build or commit under way."""
 
     address: str

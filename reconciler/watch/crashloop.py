@@ -7,8 +7,10 @@ the starts a pass made. Used by loop.Watcher; the planner stays pure."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
 from typing import Any
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from reconciler.execute.outcome import Cause, Outcome, Status
 from reconciler.model.plan import Action, Change, ContainerIntent, Plan, Reason
@@ -25,8 +27,7 @@ EXTERNAL_ACTIONS = frozenset({"kill", "stop"})
 KILL_MEMORY_S = 120.0
 
 
-@dataclass
-class CrashRecord:
+class CrashRecord(Struct):
     """One container's crash-loop bookkeeping, kept by `CrashBackoff` by name; the state file
     shows it (statefile.state_record)."""
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct
 
 from reconciler.errors import PlanError, ReconcilerError
 from reconciler.execute.context import ExecOptions
@@ -38,8 +39,7 @@ URGENT_KINDS = frozenset({"start", "spec", "context", "reconnect"})
 HEALTH_CHECK_S = 1.0  # how often the loop checks its watcher threads
 
 
-@dataclass(frozen=True)
-class WatchOptions:
+class WatchOptions(Struct, frozen=True):
     """The watch loop's settings, from commands/watch.py's flags; read by `Watcher`."""
 
     resync: float = 30.0  # seconds between backstop passes (0: none)

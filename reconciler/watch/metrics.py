@@ -9,9 +9,10 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
+
+from msgspec import Struct, field
 
 from reconciler.errors import ReconcilerError
 from reconciler.watch.report import PassReport
@@ -19,8 +20,7 @@ from reconciler.watch.report import PassReport
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"  # prometheus_client's text format
 
 
-@dataclass
-class Metrics:
+class Metrics(Struct):
     """The watch loop's counters and gauges, updated under `lock`; `/metrics` renders them."""
 
     passes: int = 0
@@ -34,7 +34,7 @@ class Metrics:
     last_pass_time: float = 0.0
     reconnects: int = 0
     watcher_restarts: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record_pass(self, report: PassReport, drift: bool, held_now: int, reconnects: int) -> None:
         """Count a finished pass (`drift`: the spec stayed the same since the last pass)."""

@@ -5,15 +5,15 @@ statefile.state_record and metrics.Metrics.record_pass."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from reconciler.execute.outcome import Outcome, Status
 from reconciler.watch.triggers import Trigger
 
 
-@dataclass
-class PassReport:
+class PassReport(Struct):
     """One watch pass: filled by loop.Watcher and the crash-loop policy; printed, counted in the
     metrics and written to the state file."""
 

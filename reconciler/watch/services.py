@@ -13,8 +13,10 @@ crash-loop policy plus it). `SwarmWatcher` is the Watcher with both; commands/wa
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
 from typing import Any
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from reconciler.execute.outcome import Outcome, Status
 from reconciler.model.labels import config_hash
@@ -66,8 +68,7 @@ class ServiceEvents(EventFollower):
         self._fire(Trigger("event", f"service {action} {name}", f"service-{action}", ref))
 
 
-@dataclass
-class _Failed:
+class _Failed(Struct):
     """UpdateHold's record of a service update Swarm rolled back: its config, failures, retry."""
 
     config_hash: str

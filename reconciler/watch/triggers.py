@@ -7,17 +7,21 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+
+from msgspec import Struct
+
+from reconciler.model.equality import equal_except
 
 
-@dataclass(frozen=True)
-class Trigger:
+class Trigger(Struct, frozen=True):
     """Why a pass runs. Only a hint: the pass re-reads everything."""
 
     kind: str  # start | spec | context | event | reconnect | resync | retry | backoff
     detail: str = ""
-    action: str = field(default="", compare=False)  # event: die, stop, ...
-    ref: str = field(default="", compare=False)  # event: the container id
+    action: str = ""  # event: die, stop, ... (not compared)
+    ref: str = ""  # event: the container id (not compared)
+
+    __eq__, __hash__ = equal_except("action", "ref")
 
     def __str__(self) -> str:
         return f"{self.kind} {self.detail}".strip()

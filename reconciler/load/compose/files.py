@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field
 
 from reconciler.errors import Problem
 from reconciler.load.envfile import read_env_file
@@ -76,8 +77,7 @@ def project_variables(
     return variables, problems
 
 
-@dataclass
-class ComposeFile:
+class ComposeFile(Struct):
     """One Compose file: its document (marks) and its data after interpolation."""
 
     doc: Document

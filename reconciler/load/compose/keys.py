@@ -11,15 +11,14 @@ the Compose Specification says, and ignored.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 HONOURED = "honoured"
 REFUSED = "refused"
 NOT_YET = "not supported yet"
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(Struct, frozen=True):
     """One row of the table: a key pattern, honoured or refused, and how or why."""
 
     key: str  # dotted pattern, e.g. services.*.build.args

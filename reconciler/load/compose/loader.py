@@ -11,11 +11,11 @@ problem names the Compose file. `compose_to_v1()` stops before the spec v1 steps
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field, structs
 
 from reconciler.errors import Location, Problem, SpecError
 from reconciler.load.compose.checks import check_keys
@@ -38,8 +38,7 @@ from reconciler.load.swarm import swarm_rules
 from reconciler.model import spec as S
 
 
-@dataclass
-class ComposeOptions:
+class ComposeOptions(Struct):
     """What the command line adds to the files: -p, --env-file, --profile."""
 
     project: str | None = None
@@ -49,8 +48,7 @@ class ComposeOptions:
     target: str | None = None  # --target
 
 
-@dataclass
-class Converted:
+class Converted(Struct):
     """The spec v1 document made from Compose files, and where its values came from."""
 
     v1: V1
@@ -61,12 +59,10 @@ class Converted:
     variables: dict[str, str]  # the project's: environment over .env or --env-file
 
 
-class MappedDocument(Document):
+class MappedDocument(Document, kw_only=True):
     """A spec v1 document whose marks are those of the Compose files it was made from."""
 
-    def __init__(self, first: Document, data: Any, converted: Converted):
-        super().__init__(first.path, first.display, data, {})
-        self.converted = converted
+    converted: Converted
 
     def model_path(self, path: PathT) -> PathT:
         links = self.converted.v1.links
@@ -140,12 +136,13 @@ def load_compose(
 ) -> tuple[S.Spec, list[Path]]:
     """The Spec of Compose files and every file read; raises SpecError."""
     converted = compose_to_v1(files, environ, options)
-    doc = MappedDocument(converted.first, converted.v1.data, converted)
+    first = converted.first
+    doc = MappedDocument(first.path, first.display, converted.v1.data, converted=converted)
     spec, problems = check_v1(doc, converted.v1.data, converted.variables, options.target)
     if problems or spec is None:
         raise SpecError(problems)
     warnings = tuple(sorted((*spec.warnings, *converted.warnings), key=Problem.sort_key))
-    return dataclasses.replace(spec, warnings=warnings), converted.files
+    return structs.replace(spec, warnings=warnings), converted.files
 
 
 def check_v1(
@@ -173,7 +170,7 @@ def check_v1(
     if problems:
         return None, problems
     warnings = tuple(sorted(semantics.warnings, key=Problem.sort_key))
-    return dataclasses.replace(spec, warnings=warnings), []
+    return structs.replace(spec, warnings=warnings), []
 
 
 def _project(

@@ -16,8 +16,9 @@ load/compose/resolve.py (extends, include, -f files).
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from reconciler.errors import Problem
 from reconciler.load.source import Document, PathT, render_path
@@ -31,8 +32,7 @@ NAME_LISTS = frozenset({"depends_on", "networks"})  # a list of names = a mappin
 UNIQUE = frozenset({"ports", "volumes", "secrets", "configs"})
 
 
-@dataclass
-class Tree:
+class Tree(Struct):
     """A Compose model with its origins: built and merged by resolve.py, read by the rest of
     load/compose (checks, translate, bindings)."""
 

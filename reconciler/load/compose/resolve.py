@@ -11,8 +11,9 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from msgspec import Struct, field
 
 from reconciler.errors import Problem, SpecError
 from reconciler.load.compose.files import ComposeFile, read_compose
@@ -25,8 +26,7 @@ MAX_DEPTH = 20  # include / extends nesting
 INCLUDE_KEYS = ("path", "project_directory", "env_file")  # keys.py: include[].*
 
 
-@dataclass
-class Resolver:
+class Resolver(Struct):
     """Reads files with the project's variables; collects problems, warnings and the files
     read (watch watches them all)."""
 

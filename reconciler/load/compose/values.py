@@ -3,8 +3,9 @@ by load/compose/translate.py and load/compose/resources.py."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from reconciler.errors import Problem
 from reconciler.load.source import PathT
@@ -12,8 +13,7 @@ from reconciler.load.source import PathT
 _TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
 
 
-@dataclass
-class V1:
+class V1(Struct):
     """A spec v1 document made from the Compose model."""
 
     data: dict[str, Any]

@@ -6,9 +6,10 @@ string form or the long mapping form.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from typing import Any
+
+from msgspec import structs
 
 from reconciler.load.hints import type_problem
 from reconciler.load.normalize.fields import Fields
@@ -177,7 +178,7 @@ class Bindings(Fields):
                 kind = "volume" if key == "nocopy" else "bind"
                 self.err(path, f"{key} applies only to a {kind} mount")
                 return None
-        return dataclasses.replace(mount, **options)
+        return structs.replace(mount, **options)
 
     def _mount(self, path, source, target, read_only, kind) -> S.Mount | None:
         if not target.startswith("/"):

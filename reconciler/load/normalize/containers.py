@@ -8,10 +8,11 @@ normalised port's path in `port_paths`.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from msgspec import structs
 
 from reconciler.errors import Problem
 from reconciler.load.envfile import read_env_file
@@ -55,9 +56,7 @@ class Containers(Fields):
         for i, item in enumerate(raw_ports):
             port = self.bindings.port(item, (*path, "ports", i))
             if port is not None:
-                ports.append(
-                    dataclasses.replace(port, location=self.doc.location((*path, "ports", i)))
-                )
+                ports.append(structs.replace(port, location=self.doc.location((*path, "ports", i))))
                 port_paths.append((*path, "ports", i))
         mounts = []
         raw_volumes = d.get("volumes") or []
@@ -174,7 +173,7 @@ class Containers(Fields):
                 display = self.doc.display_path(name)
                 values, problems = read_env_file(file, display)
                 rendered = render_path(ipath)
-                self.problems.extend(dataclasses.replace(p, path=rendered) for p in problems)
+                self.problems.extend(structs.replace(p, path=rendered) for p in problems)
                 merged.update(values)
         merged.update(self.str_map(d.get("env"), (*path, "env")))
         return merged

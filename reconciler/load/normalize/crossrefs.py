@@ -12,7 +12,8 @@ the fields shared with Compose (issue 13) create, settled before load/semantics.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+
+from msgspec.structs import replace
 
 from reconciler.load.source import PathT
 from reconciler.model import spec as S

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 
 import pytest
+from msgspec.structs import replace
 
 from reconciler.errors import Conflict, EngineError
 from reconciler.execute.context import ExecOptions

@@ -5,12 +5,12 @@ the expected warnings."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from msgspec import Struct
 
 from reconciler.errors import SpecError
 from reconciler.load.inputs import Inputs, choose_files, load_inputs
@@ -41,11 +41,11 @@ def case_inputs(name: str, args: dict[str, Any]) -> tuple[Inputs, dict[str, str]
 
 def plain(value: Any) -> Any:
     """A Spec as plain data without locations (where a value was written differs)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    if isinstance(value, Struct):
         return {
-            f.name: plain(getattr(value, f.name))
-            for f in dataclasses.fields(value)
-            if f.name not in ("location", "path", "warnings")
+            name: plain(getattr(value, name))
+            for name in value.__struct_fields__
+            if name not in ("location", "path", "warnings")
         }
     if isinstance(value, dict) or hasattr(value, "items"):
         return {k: plain(v) for k, v in value.items()}

@@ -6,9 +6,9 @@ them, unchanged when an order-insensitive list is reordered, changed by every fi
 from __future__ import annotations
 
 import textwrap
-from dataclasses import replace
 
 import pytest
+from msgspec.structs import replace
 
 from reconciler.errors import SpecError
 from reconciler.load.loader import load_spec

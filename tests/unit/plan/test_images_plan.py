@@ -424,7 +424,7 @@ def test_untagged_leftovers_are_removed_and_images_tagged_by_others_are_not_touc
 
 
 def test_images_whose_recipes_left_the_spec_go_newest_first():
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     base, tool = build_image("base"), commit_image("tool", base="base")
     older = replace(built(base, SRC, OLD_ID), created=100)
@@ -476,7 +476,7 @@ def test_destroy_images_removes_own_images_and_untags_unused_pulls():
 
 
 def test_destroy_images_removes_newest_first_one_after_the_other():
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     base, tool = build_image("base"), commit_image("tool", base="base")
     older = replace(built(base, SRC, OLD_ID), created=100)

@@ -4,10 +4,11 @@ the executor against a hand-written fake engine (tests/unit/fake_engine.py)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from msgspec.structs import replace
 
 from reconciler.model.config import container_config
 from reconciler.model.labels import (

@@ -4,7 +4,7 @@ plain containers of the project, name clashes, volume warnings, destroy."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from msgspec.structs import replace
 
 from reconciler.model.labels import config_hash
 from reconciler.model.plan import Action, Kind, ServiceIntent
