@@ -113,7 +113,7 @@ class EngineClient:
                 return client
             raw = UnixHTTP(socket_path, timeout=timeout)
             try:
-                version = str(raw.get_json("/version")["ApiVersion"])
+                version = raw.api_version()
             except (TransportError, HTTPStatusError, KeyError, TypeError) as exc:
                 raw.close()
                 raise EngineUnavailable(

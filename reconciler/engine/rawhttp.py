@@ -53,10 +53,22 @@ class UnixHTTP:
         with self._lock:
             self._drop()
 
+    def api_version(self) -> str:
+        """The engine's API version, negotiated as the docker CLI does: `GET /_ping` answers
+        in its `Api-Version` header (0.2 ms; `/version` gathers every component's version and
+        takes ~6 ms). An engine whose ping has no such header is asked `/version`."""
+        status, headers, body = self.get("/_ping")
+        if status >= 400:
+            raise HTTPStatusError(status, _explanation(body))
+        version = headers.get(b"api-version")
+        if version:
+            return version.decode("latin-1")
+        return str(self.get_json("/version")["ApiVersion"])
+
     def get_json(self, path: str, params: dict[str, Any] | None = None) -> Any:
         """GET `path` (with `params` as the query) and decode the JSON answer."""
         target = quote(path) + (f"?{urlencode(params)}" if params else "")
-        status, body = self.get(target)
+        status, _, body = self.get(target)
         if status >= 400:
             raise HTTPStatusError(status, _explanation(body))
         try:
@@ -64,9 +76,10 @@ class UnixHTTP:
         except ValueError as exc:
             raise TransportError(f"invalid JSON from the engine for GET {path}: {exc}") from exc
 
-    def get(self, target: str) -> tuple[int, bytes]:
-        """One GET exchange: (status, body). A kept-alive connection the engine closed while
-        idle is retried once on a fresh one (GET is idempotent)."""
+    def get(self, target: str) -> tuple[int, dict[bytes, bytes], bytes]:
+        """One GET exchange: (status, headers by lower-case name, body). A kept-alive
+        connection the engine closed while idle is retried once on a fresh one (GET is
+        idempotent)."""
         with self._lock:
             if self._sock is not None:
                 try:
@@ -119,7 +132,7 @@ class UnixHTTP:
             self._sock.close()
         self._sock = self._file = None
 
-    def _exchange(self, target: str) -> tuple[int, bytes]:
+    def _exchange(self, target: str) -> tuple[int, dict[bytes, bytes], bytes]:
         if self._sock is None:
             self._connect()
         assert self._sock is not None
@@ -162,7 +175,7 @@ class UnixHTTP:
             body, persistent = f.read(), False
         if not self.keepalive or not persistent or headers.get(b"connection") == b"close":
             self._drop()
-        return status, body
+        return status, headers, body
 
     def _read_chunked(self) -> bytes:
         f = self._file

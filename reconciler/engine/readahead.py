@@ -54,7 +54,7 @@ class ReadAhead:
 
     def _read(self) -> None:
         try:
-            version = str(self._raw.get_json("/version")["ApiVersion"])
+            version = self._raw.api_version()
             lists = tuple(self._raw.get_json(f"/v{version}{p}", q) for p, q in OBSERVE_LISTS)
         except Exception:  # connect() reads afresh and reports the failure
             self._raw.close()

@@ -89,6 +89,27 @@ def test_chunked_body(sock_path):
     assert UnixHTTP(sock_path, timeout=5).get_json("/c") == [{"Id": "abc"}]
 
 
+def test_api_version_from_the_pings_header(sock_path):
+    server = Server(sock_path, [ok(b"OK", "Api-Version: 1.43\r\n")])
+    assert UnixHTTP(sock_path, timeout=5).api_version() == "1.43"
+    assert server.requests[0].startswith(b"GET /_ping HTTP/1.1\r\n")
+    assert len(server.requests) == 1
+
+
+def test_api_version_asks_version_when_the_ping_has_no_header(sock_path):
+    server = Server(sock_path, [ok(b"OK"), ok(b'{"ApiVersion": "1.24"}')])
+    assert UnixHTTP(sock_path, timeout=5).api_version() == "1.24"
+    assert [r.split(b" ")[1] for r in server.requests] == [b"/_ping", b"/version"]
+
+
+def test_api_version_of_a_failing_ping_is_an_http_status_error(sock_path):
+    body = b'{"message": "engine is starting"}'
+    Server(sock_path, [ok(body).replace(b"200 OK", b"503 Service Unavailable")])
+    with pytest.raises(HTTPStatusError) as err:
+        UnixHTTP(sock_path, timeout=5).api_version()
+    assert (err.value.status, err.value.explanation) == (503, "engine is starting")
+
+
 def test_body_until_close(sock_path):
     Server(sock_path, [b'HTTP/1.0 200 OK\r\nConnection: close\r\n\r\n{"v": "1.41"}'])
     assert UnixHTTP(sock_path, timeout=5).get_json("/version") == {"v": "1.41"}
