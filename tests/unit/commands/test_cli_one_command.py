@@ -4,6 +4,9 @@ the result must be the one the whole parser gives: same help, same parse, same u
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -98,3 +101,25 @@ def test_usage_errors_are_the_same(
         main(argv)
     assert alone.value.code == whole.value.code
     assert alone_err == capsys.readouterr()
+
+
+def test_parsing_does_not_import_shutil_and_help_keeps_the_terminal_width() -> None:
+    """argparse's own formatter imports shutil (with bz2 and lzma) for the terminal width
+    each time an argument is declared; cli's formatter is given the width instead."""
+    probe = (
+        "import sys; from reconciler.cli import build_parser; "
+        "build_parser(['plan', 's.yaml']).parse_args(['plan', 's.yaml']); "
+        "print('shutil' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.stdout.strip() == "False", done.stderr
+    for columns in ("50", "120"):
+        text = subprocess.run(
+            [sys.executable, "-m", "reconciler", "plan", "--help"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "COLUMNS": columns},
+        ).stdout
+        widest = max(len(line) for line in text.splitlines())
+        assert widest <= int(columns), (columns, widest)
+        assert widest > int(columns) - 30, (columns, widest)  # it uses the width it has
