@@ -52,13 +52,27 @@ integration: venv engine swarm
 test: venv engine swarm lint
 	RECONCILER_REQUIRE_ENGINE=1 $(BIN)/pytest -q -p no:cacheprovider tests
 
-bench: venv engine
-	$(BIN)/python -m benchmarks.run
+# The benchmark runs reconciler on the interpreter docker-compose 1.29 runs on (Debian's
+# /usr/bin/python3: its #! line), so that two Python programs are compared on one interpreter
+# build; a venv of its own, with the working tree installed editable like .venv.
+BENCH_PYTHON ?= $(shell head -1 "$$(command -v docker-compose 2>/dev/null || echo /dev/null)" \
+	2>/dev/null | sed -n 's/^\#! *\([^ ]*python[^ ]*\).*/\1/p')
+BENCH_VENV := .venv-bench
+BENCH_BIN  := $(BENCH_VENV)/bin
+
+$(BENCH_VENV)/.installed: pyproject.toml
+	$(or $(BENCH_PYTHON),$(PYTHON)) -m venv $(BENCH_VENV)
+	$(BENCH_BIN)/pip install -q --upgrade pip
+	$(BENCH_BIN)/pip install -q -e .
+	touch $@
+
+bench: venv engine $(BENCH_VENV)/.installed
+	$(BENCH_BIN)/python -m benchmarks.run
 
 # target swarm: no-op apply of 50 services and an env change of one vs docker stack deploy
 # issue 14 at scale: 500 containers (docker-compose 1.29 stalls from ~200: not run), watch of 500
-bench-scale: venv engine
-	$(BIN)/python -m benchmarks.run --sizes 500 --repeat 3 --tools reconciler,limit \
+bench-scale: venv engine $(BENCH_VENV)/.installed
+	$(BENCH_BIN)/python -m benchmarks.run --sizes 500 --repeat 3 --tools reconciler,limit \
 		--watch-size 500 --watch-minutes 2 --watch-samples 5 --out docs/benchmarks-scale.md
 
 bench-swarm: venv swarm

@@ -62,10 +62,31 @@ def describe(compose: str) -> dict[str, str]:
         "os": _os_release(),
         "docker engine": docker or "unknown",
         "docker-compose": _run([compose, "version", "--short"]) or "unknown",
-        "python": platform.python_version() + f" ({sys.executable})",
+        "python (reconciler)": platform.python_version() + f" ({sys.executable})",
+        "python (docker-compose)": interpreter_of(compose),
         "reconciler": f"{__version__} at {commit or '?'}"
         + (" (uncommitted changes)" if dirty else ""),
     }
+
+
+def interpreter_of(program: str) -> str:
+    """The interpreter a script runs on, from its #! line, with its version (docker-compose
+    1.29 is a Python program: the two tools are compared on one interpreter build when
+    `make bench` runs reconciler on the same one)."""
+    found = _run(["sh", "-c", 'command -v "$1"', "sh", program]) or program
+    try:
+        with open(found, "rb") as script:
+            first = script.readline(256)
+    except OSError:
+        return "unknown"
+    if not first.startswith(b"#!"):
+        return "not a script"
+    words = first[2:].decode(errors="replace").split()
+    if not words:
+        return "unknown"
+    command = words[1:] if Path(words[0]).name == "env" else words
+    version = _run([*command, "-c", "import platform; print(platform.python_version())"])
+    return f"{version or '?'} ({' '.join(command)})"
 
 
 def _os_release() -> str:

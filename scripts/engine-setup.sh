@@ -39,6 +39,12 @@ ensure_packages() {
   command -v docker-compose >/dev/null 2>&1 || need_packages+=(docker-compose)
   [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx httpd \
     || need_packages+=(busybox-static)
+  # make bench's venv on docker-compose's own interpreter (Debian's python3 needs its venv
+  # package); only where this script installs packages anyway
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+    && ! /usr/bin/python3 -c 'import ensurepip' >/dev/null 2>&1; then
+    need_packages+=(python3-venv)
+  fi
   [ ${#need_packages[@]} -eq 0 ] && return 0
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
     die "missing: ${need_packages[*]}. Install Docker Engine, the Docker registry (distribution)

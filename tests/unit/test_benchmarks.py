@@ -6,13 +6,16 @@ minute, too long for the suite)."""
 
 from __future__ import annotations
 
+import platform
 import socket
+import sys
 import threading
 
 import pytest
 import yaml
 
 from benchmarks import report, workload
+from benchmarks.machine import interpreter_of
 from benchmarks.proxy import CountingProxy, FramingError, RequestCounter, normalise_path
 from benchmarks.run import parse_args
 from benchmarks.stats import Summary, fmt_ratio, fmt_summary, ratio, summarise
@@ -428,3 +431,16 @@ def test_tools_choose_what_runs():
     for bad in ("compose,limit", "reconciler,podman", ""):
         with pytest.raises(SystemExit):
             parse_args(["--tools", bad])
+
+
+def test_interpreter_of_a_script_names_its_python_and_version(tmp_path):
+    script = tmp_path / "tool"
+    script.write_text(f"#!{sys.executable} -E\nprint('hi')\n")
+    assert interpreter_of(str(script)) == f"{platform.python_version()} ({sys.executable} -E)"
+    wrapped = tmp_path / "wrapped"
+    wrapped.write_text(f"#!/usr/bin/env {sys.executable}\n")
+    assert interpreter_of(str(wrapped)) == f"{platform.python_version()} ({sys.executable})"
+    binary = tmp_path / "binary"
+    binary.write_bytes(b"\x7fELF\x02")
+    assert interpreter_of(str(binary)) == "not a script"
+    assert interpreter_of(str(tmp_path / "missing")) == "unknown"
