@@ -55,12 +55,11 @@ test: venv engine swarm lint
 # The benchmark runs reconciler on the interpreter docker-compose 1.29 runs on (Debian's
 # /usr/bin/python3: its #! line), so that two Python programs are compared on one interpreter
 # build; a venv of its own, with the working tree installed editable like .venv.
-BENCH_PYTHON ?= $(shell head -1 "$$(command -v docker-compose 2>/dev/null || echo /dev/null)" \
-	2>/dev/null | sed -n 's/^\#! *\([^ ]*python[^ ]*\).*/\1/p')
+BENCH_PYTHON ?= $(shell $(BIN)/python -m benchmarks.machine docker-compose)
 BENCH_VENV := .venv-bench
 BENCH_BIN  := $(BENCH_VENV)/bin
 
-$(BENCH_VENV)/.installed: pyproject.toml
+$(BENCH_VENV)/.installed: pyproject.toml | $(STAMP)
 	$(or $(BENCH_PYTHON),$(PYTHON)) -m venv $(BENCH_VENV)
 	$(BENCH_BIN)/pip install -q --upgrade pip
 	$(BENCH_BIN)/pip install -q -e .

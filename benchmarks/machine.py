@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -69,22 +70,26 @@ def describe(compose: str) -> dict[str, str]:
     }
 
 
-def interpreter_of(program: str) -> str:
-    """The interpreter a script runs on, from its #! line, with its version (docker-compose
-    1.29 is a Python program: the two tools are compared on one interpreter build when
-    `make bench` runs reconciler on the same one)."""
-    found = _run(["sh", "-c", 'command -v "$1"', "sh", program]) or program
+def interpreter_command(program: str) -> list[str] | None:
+    """The interpreter command a script's #! line names (`env` resolved away); None for a
+    program that is not a script or cannot be read."""
     try:
-        with open(found, "rb") as script:
+        with open(shutil.which(program) or program, "rb") as script:
             first = script.readline(256)
     except OSError:
-        return "unknown"
-    if not first.startswith(b"#!"):
-        return "not a script"
-    words = first[2:].decode(errors="replace").split()
-    if not words:
-        return "unknown"
-    command = words[1:] if Path(words[0]).name == "env" else words
+        return None
+    words = first[2:].decode(errors="replace").split() if first.startswith(b"#!") else []
+    command = words[1:] if words and Path(words[0]).name == "env" else words
+    return command or None
+
+
+def interpreter_of(program: str) -> str:
+    """The interpreter a script runs on, with its version (docker-compose 1.29 is a Python
+    program: the two tools are compared on one interpreter build when `make bench` runs
+    reconciler on the same one)."""
+    command = interpreter_command(program)
+    if command is None:
+        return "not a script" if shutil.which(program) or Path(program).exists() else "unknown"
     version = _run([*command, "-c", "import platform; print(platform.python_version())"])
     return f"{version or '?'} ({' '.join(command)})"
 
@@ -97,3 +102,8 @@ def _os_release() -> str:
     except OSError:
         pass
     return platform.platform()
+
+
+if __name__ == "__main__":  # `python -m benchmarks.machine PROGRAM`: its interpreter (Makefile)
+    found = interpreter_command(sys.argv[1]) if len(sys.argv) == 2 else None
+    print(" ".join(found or ()))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import platform
 import socket
+import subprocess
 import sys
 import threading
 
@@ -444,3 +445,22 @@ def test_interpreter_of_a_script_names_its_python_and_version(tmp_path):
     binary.write_bytes(b"\x7fELF\x02")
     assert interpreter_of(str(binary)) == "not a script"
     assert interpreter_of(str(tmp_path / "missing")) == "unknown"
+
+
+def test_the_makefile_asks_machine_for_the_interpreter_of_a_script(tmp_path):
+    """`make bench` builds .venv-bench on what `python -m benchmarks.machine docker-compose`
+    prints: the #! line's interpreter, or nothing (then make falls back to $(PYTHON))."""
+    wrapped = tmp_path / "wrapped"
+    wrapped.write_text(f"#!/usr/bin/env {sys.executable} -E\n")
+    binary = tmp_path / "binary"
+    binary.write_bytes(b"\x7fELF\x02")
+    printed = [
+        subprocess.run(
+            [sys.executable, "-m", "benchmarks.machine", str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for path in (wrapped, binary, tmp_path / "missing")
+    ]
+    assert printed == [f"{sys.executable} -E", "", ""]
